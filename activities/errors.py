@@ -1,0 +1,24 @@
+"""Turn our errors into Temporal failures with the right retry behaviour."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from temporalio.exceptions import ApplicationError
+
+from connectors.errors import ConnectorError
+from core.errors import FirelineError
+
+
+@contextmanager
+def as_activity_failure(what: str) -> Iterator[None]:
+    """Raise a failure whose message says what was being done and whether a retry helps."""
+    try:
+        yield
+    except ConnectorError as err:
+        raise ApplicationError(
+            f"{what}: {err}", type=type(err).__name__, non_retryable=not err.retryable
+        ) from None
+    except FirelineError as err:
+        raise ApplicationError(f"{what}: {err}", type=type(err).__name__, non_retryable=True) from None

@@ -1,0 +1,42 @@
+"""The `jira` provider: create a ticket, or update/transition one (with `issue_id`)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from temporalio import activity
+
+from activities.deps import ActivityDeps
+from activities.errors import as_activity_failure
+from workflows.models import ProviderCallInput
+from connectors.jira import JiraConnection, JiraConnector
+
+CREATE_FIELDS = ("summary", "description", "issue_type", "priority", "labels", "components",
+                 "custom_fields")
+UPDATE_FIELDS = ("issue_id", "transition_to", "comment", "summary", "description", "labels")
+
+
+class JiraActivities:
+    def __init__(self, deps: ActivityDeps) -> None:
+        self._deps = deps
+
+    @activity.defn(name="provider.jira")
+    async def jira(self, call: ProviderCallInput) -> dict[str, Any]:
+        with as_activity_failure(f"jira connection '{call.connection or 'jira'}'"):
+            connection = self._deps.connection(call.connection, "jira")
+            connector = JiraConnector(JiraConnection.model_validate(connection.authentication))
+            if call.params.get("issue_id"):
+                return await asyncio.to_thread(
+                    connector.update_issue, **_pick(call.params, UPDATE_FIELDS)
+                )
+            return await asyncio.to_thread(
+                connector.create_issue,
+                project_key=call.params.get("project_key") or call.params.get("board_name"),
+                idempotency_key=call.idempotency_key,
+                **_pick(call.params, CREATE_FIELDS),
+            )
+
+
+def _pick(params: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: params[name] for name in names if params.get(name) not in (None, "")}

@@ -1,0 +1,70 @@
+"""The FastAPI application and what it holds for its lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.routes import health, incidents, notifications, workflows
+from api.state import AppState
+from core.settings import Settings
+from services.dispatch import Dispatcher
+from services.temporal import connect
+from services.workflow_registry import WorkflowRegistry
+from store.db import Database
+
+log = logging.getLogger("fireline.api")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await _open_state(settings)
+        app.state.fireline = state
+        background = asyncio.create_task(_connect_and_dispatch(state))
+        try:
+            yield
+        finally:
+            background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await background
+            await state.db.dispose()
+
+    app = FastAPI(
+        title="Fireline",
+        summary="Incident automation: YAML workflows and runbooks on Temporal",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (health, incidents, workflows, notifications):
+        app.include_router(module.router)
+    return app
+
+
+async def _open_state(settings: Settings) -> AppState:
+    db = Database(settings.resolved_database_url)
+    await db.migrate()
+    registry = WorkflowRegistry(settings.workflows_dir, settings.resolved_providers_file)
+    for entry in registry.reload():
+        for problem in entry.errors:
+            log.warning("workflow file has errors and will not run: %s", problem)
+    return AppState(
+        settings=settings, db=db, jwt_secret=settings.effective_jwt_secret(), registry=registry
+    )
+
+
+async def _connect_and_dispatch(state: AppState) -> None:
+    """Connect to Temporal (retrying while it starts), then dispatch forever."""
+    while state.temporal_client is None:
+        try:
+            state.temporal_client = await connect(state.settings, wait_seconds=5)
+        except RuntimeError as err:
+            log.warning("%s", err)
+    state.dispatcher = Dispatcher(state.db, state.temporal_client, state.registry, state.settings)
+    await state.dispatcher.run_forever()

@@ -1,0 +1,67 @@
+"""The `fireline` command. Each sub-command lives in its own module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="Fireline: incident automation on Temporal.", no_args_is_help=True)
+incidents_app = typer.Typer(help="Incident maintenance.", no_args_is_help=True)
+app.add_typer(incidents_app, name="incidents")
+
+
+@app.command()
+def lint(paths: list[Path] = typer.Argument(None, help="Files or folders (default: yaml_workflows/)")) -> None:
+    """Check workflow files; print every error as file:line:col: message."""
+    from cli.lint import lint_command
+
+    raise typer.Exit(lint_command(paths or []))
+
+
+@app.command()
+def token(
+    org: str = typer.Option(..., help="Organisation id"),
+    role: list[str] = typer.Option(..., help="Role (repeatable), e.g. ORG_ADMIN"),
+    sub: str = typer.Option("cli-user", help="Subject (user name)"),
+) -> None:
+    """Print a bearer token signed with this installation's secret."""
+    from cli.tokens import print_token
+
+    print_token(org=org, roles=role, sub=sub)
+
+
+@incidents_app.command("rebuild")
+def incidents_rebuild() -> None:
+    """Recompute every incident snapshot from its events."""
+    from cli.incidents import rebuild_command
+
+    raise typer.Exit(rebuild_command())
+
+
+@app.command()
+def up() -> None:
+    """Start the embedded platform: Temporal dev server + UI, worker, API."""
+    from cli.up import up_command
+
+    raise typer.Exit(up_command())
+
+
+@app.command()
+def api() -> None:
+    """Run the HTTP API against an existing Temporal and database."""
+    from cli.serve import serve_api
+
+    serve_api()
+
+
+@app.command()
+def worker() -> None:
+    """Run the Temporal worker against an existing Temporal and database."""
+    from cli.serve import serve_worker
+
+    serve_worker()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,31 @@
+"""The error tree. API handlers map these onto HTTP status codes."""
+
+from __future__ import annotations
+
+
+class FirelineError(Exception):
+    """Base of every error we raise on purpose."""
+
+
+class NotFoundError(FirelineError):
+    pass
+
+
+class ConflictError(FirelineError):
+    pass
+
+
+class ForbiddenError(FirelineError):
+    pass
+
+
+class InvalidInputError(FirelineError):
+    pass
+
+
+class ProviderNotConfiguredError(FirelineError):
+    pass
+
+
+class StepFailedError(FirelineError):
+    """A workflow step failed; the message names the step, template and what to do."""

@@ -1,0 +1,122 @@
+"""The reliable dispatcher: outbox rows become Temporal workflow starts, exactly once.
+
+An incident event and its outbox row commit together. The dispatcher starts every
+matching workflow with a deterministic id (`<org>:<incident>:<workflow>:<event-seq>`)
+and only then marks the row dispatched. A crash in between leaves the row pending; the
+next pass starts the same ids again, Temporal rejects the duplicates, and the row is
+marked. So every run starts exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from temporalio.client import Client
+
+from workflows.models import TriggerContext
+from core.settings import Settings
+from dsl.plan import WorkflowPlan
+from dsl.triggers import incident_trigger_matches
+from services.jsonable import jsonable
+from services.workflow_registry import WorkflowRegistry
+from services.workflow_start import build_input, start_plan_run
+from store import outbox, runs
+from store.db import Database
+from store.incidents import get_snapshot
+
+log = logging.getLogger("fireline.dispatch")
+
+
+def incident_run_id(org: str, incident_id: str, workflow_id: str, event_seq: int) -> str:
+    return f"{org}:{incident_id}:{workflow_id}:{event_seq}"
+
+
+class Dispatcher:
+    def __init__(
+        self, db: Database, client: Client, registry: WorkflowRegistry, settings: Settings
+    ) -> None:
+        self._db = db
+        self._client = client
+        self._registry = registry
+        self._settings = settings
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that wrote outbox rows, so dispatch does not wait a poll."""
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                dispatched = await self.dispatch_pending()
+            except Exception:  # keep dispatching; the rows stay pending and are retried
+                log.exception("dispatch pass failed; retrying")
+                dispatched = 0
+            if dispatched == 0:
+                await self._sleep_until_woken()
+
+    async def dispatch_pending(self, limit: int = 100) -> int:
+        async with self._db.session() as session:
+            rows = await outbox.pending(session, limit)
+        for row in rows:
+            await self.start_runs(row)
+            async with self._db.session() as session:
+                await outbox.mark_dispatched(session, row.id)
+        return len(rows)
+
+    async def start_runs(self, row: outbox.OutboxRow) -> list[str]:
+        """Start every workflow the row's event triggers; return the run ids."""
+        if row.trigger_event is None:
+            return []
+        async with self._db.session() as session:
+            snapshot = jsonable(await get_snapshot(session, row.org_id, row.incident_id))
+        started = []
+        for plan in self._matching_plans(row.trigger_event, snapshot):
+            run_id = incident_run_id(row.org_id, row.incident_id, plan.id, row.event_seq)
+            await self._start(plan, row, snapshot, run_id)
+            started.append(run_id)
+        return started
+
+    def _matching_plans(self, event: str, snapshot: dict[str, object]) -> list[WorkflowPlan]:
+        now = datetime.now(UTC)
+        return [
+            plan
+            for plan in self._registry.active_plans()
+            if incident_trigger_matches(plan, event, snapshot, now)
+        ]
+
+    async def _start(
+        self, plan: WorkflowPlan, row: outbox.OutboxRow, snapshot: dict[str, object], run_id: str
+    ) -> None:
+        trigger = TriggerContext(type="incident", event=row.trigger_event, event_seq=row.event_seq)
+        run_input = build_input(
+            plan,
+            org=row.org_id,
+            trigger=trigger,
+            incident=snapshot,
+            fireline_url=self._settings.resolved_public_url,
+        )
+        fresh = await start_plan_run(
+            self._client, run_id=run_id, task_queue=self._settings.task_queue, run_input=run_input
+        )
+        async with self._db.session() as session:
+            await runs.record_run(
+                session,
+                run_id=run_id,
+                org_id=row.org_id,
+                incident_id=row.incident_id,
+                workflow_id=plan.id,
+                plan_hash=plan.plan_hash,
+                trigger=row.trigger_event or "",
+                event_seq=row.event_seq,
+            )
+        log.info("%s run %s", "started" if fresh else "already running:", run_id)
+
+    async def _sleep_until_woken(self) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), self._settings.dispatch_poll_seconds)
+        except TimeoutError:
+            pass
+        self._wake.clear()
