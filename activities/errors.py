@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 
 from connectors.errors import ConnectorError
@@ -22,3 +23,10 @@ def as_activity_failure(what: str) -> Iterator[None]:
         ) from None
     except FirelineError as err:
         raise ApplicationError(f"{what}: {err}", type=type(err).__name__, non_retryable=True) from None
+    except ValidationError as err:  # a badly written connection: retrying cannot help
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        raise ApplicationError(
+            f"{what}: invalid settings in the providers file: {problems}",
+            type="ConnectionSettingsError",
+            non_retryable=True,
+        ) from None

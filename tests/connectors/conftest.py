@@ -1,0 +1,74 @@
+"""Real fake servers on loopback, one per test, and connections to them."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from connectors.jira import JiraConnection, JiraConnector
+from connectors.slack import SlackConnection
+from tests.fakes.http_target import HttpTarget
+from tests.fakes.jira_server import FakeJira
+from tests.fakes.slack_server import FakeSlack
+
+
+@pytest.fixture
+def fake_jira() -> Iterator[FakeJira]:
+    with FakeJira() as fake:
+        yield fake
+
+
+@pytest.fixture
+def jira_connection(fake_jira: FakeJira) -> JiraConnection:
+    return JiraConnection(url=fake_jira.url, email=FakeJira.USER, api_token=FakeJira.API_TOKEN)
+
+
+@pytest.fixture
+def jira(jira_connection: JiraConnection) -> Iterator[JiraConnector]:
+    with JiraConnector(jira_connection) as connector:
+        yield connector
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def slack(fake_slack: FakeSlack) -> SlackConnection:
+    return SlackConnection(webhook_url=fake_slack.webhook_url)
+
+
+@pytest.fixture
+def target() -> Iterator[HttpTarget]:
+    with HttpTarget() as server:
+        yield server
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on: connecting is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def tls_context(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
+    """A server context with a self-signed certificate for 127.0.0.1 (no CA trusts it)."""
+    folder: Path = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subject = ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+    files = ["-keyout", str(key), "-out", str(cert)]
+    self_signed = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+    subprocess.run(["openssl", *self_signed, *subject, *files], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
