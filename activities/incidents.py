@@ -36,7 +36,7 @@ class IncidentActivities:
     async def _enrich(self, request: EnrichIncidentInput) -> dict[str, Any]:
         async with self._deps.db.session() as session:
             snapshot = await get_snapshot(session, request.org, request.incident_id)
-            current = snapshot["enrichments"] or {}
+            current = snapshot.enrichments or {}
             if all(current.get(k) == v for k, v in request.enrichments.items()):
                 return {"enrichments": request.enrichments, "changed": False}  # a retry
             await append_event(

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
+from api.platform_dependencies import TemporalUnavailableError
 from api.routes import health, incidents, notifications, workflows
 from api.state import AppState
 from core.settings import Settings
@@ -41,7 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    install_error_handlers(app)
+    install_error_handlers(app, extra={TemporalUnavailableError: 503})
     for module in (health, incidents, workflows, notifications):
         app.include_router(module.router)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.common import TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from workflows.models import TriggerContext, WorkflowInput
@@ -57,7 +57,7 @@ def build_input(
 
 def _search_attributes(run_input: WorkflowInput) -> TypedSearchAttributes:
     incident = run_input.incident or {}
-    pairs = [
+    pairs: list[SearchAttributePair[str]] = [
         SA_ORG.value_set(run_input.org),
         SA_WORKFLOW.value_set(run_input.plan.id),
         SA_PLAN_HASH.value_set(run_input.plan.plan_hash),

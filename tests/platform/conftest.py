@@ -11,13 +11,13 @@ from tests.conftest import REPO
 from tests.fakes.jira_server import FakeJira
 from tests.platform.harness import Platform, make_settings, running_platform
 
-JIRA_USER = "automation@example.com"
-JIRA_TOKEN = "jira-secret-token-7f3a9c"  # noqa: S105 - a test secret we scan history for
+JIRA_USER = FakeJira.USER
+JIRA_TOKEN = FakeJira.API_TOKEN  # the secret the tests scan history and responses for
 
 
 @pytest.fixture
 def fake_jira() -> Iterator[FakeJira]:
-    with FakeJira(username=JIRA_USER, token=JIRA_TOKEN) as jira:
+    with FakeJira() as jira:
         yield jira
 
 

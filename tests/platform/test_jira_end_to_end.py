@@ -45,8 +45,9 @@ async def test_incident_opens_ticket_writes_it_back_and_notifies(
     assert enrichments["ticket_id"] == "OPS-1"
     assert enrichments["ticket_url"] == f"{fake_jira.url}/browse/OPS-1"
     assert enrichments["ticket_created_at"].startswith("20")
-    issue = fake_jira.issues["OPS-1"]
-    assert issue["fields"]["summary"] == "[SEV2] Checkout 5xx"
+    assert [issue.key for issue in fake_jira.issues] == ["OPS-1"]
+    assert fake_jira.issue("OPS-1").summary == "[SEV2] Checkout 5xx"
+    assert "fireline" in fake_jira.issue("OPS-1").labels
 
     event = await asyncio.wait_for(listener, 30)
     assert event["event"] == "notification"
@@ -99,7 +100,7 @@ async def test_create_accepted_but_response_lost_still_one_ticket(
     incident = await platform.create_incident(enrichments={"target_project": "OPS"})
 
     ticketed = await eventually(lambda: _ticketed(platform, incident["id"]), timeout=60)
-    assert list(fake_jira.issues) == ["OPS-1"]
+    assert [issue.key for issue in fake_jira.issues] == ["OPS-1"]
     assert ticketed["enrichments"]["ticket_id"] == "OPS-1"
 
 
@@ -111,7 +112,7 @@ async def test_incident_without_target_project_starts_no_ticket_run(
     response = await platform.http.get(f"/v1/incidents/{incident['id']}/runs",
                                        headers=platform.auth())
     assert response.json() == []
-    assert fake_jira.issues == {}
+    assert fake_jira.issues == []
 
 
 async def test_another_org_cannot_see_runs(platform: Platform) -> None:

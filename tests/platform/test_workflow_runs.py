@@ -14,6 +14,7 @@ from services.dispatch import Dispatcher
 from services.incidents import IncidentService
 from services.workflow_registry import WorkflowRegistry
 from store import outbox
+from store.enums import Severity
 from tests.platform.harness import Platform, eventually, make_settings, running_platform
 
 
@@ -247,8 +248,8 @@ async def test_crash_between_commit_and_start_starts_every_run_exactly_once(
     registry = WorkflowRegistry(workflows, settings.resolved_providers_file)
     registry.reload()
     service = IncidentService(db)
-    first = await service.create("acme", actor="t", title="one", severity="SEV3")
-    second = await service.create("acme", actor="t", title="two", severity="SEV3")
+    first = await service.create(org_id="acme", actor="t", title="one", severity=Severity.SEV3)
+    second = await service.create(org_id="acme", actor="t", title="two", severity=Severity.SEV3)
 
     crashed = Dispatcher(db, temporal_env.client, registry, settings)
     async with db.session() as session:

@@ -1,0 +1,216 @@
+"""Incident use cases: each method is one transaction over the event store.
+
+Role checks happen at the edge (API dependencies); the rules here hold for every caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import ConflictError, InvalidInputError
+from core.ids import new_id
+from store import incidents
+from store.db import Database
+from store.enums import EventType, IncidentStatus, Severity
+from store.records import IncidentFilters, IncidentPage, IncidentSnapshot, StoredEvent
+
+ALLOWED_TRANSITIONS: dict[IncidentStatus, tuple[IncidentStatus, ...]] = {
+    IncidentStatus.OPEN: (
+        IncidentStatus.INVESTIGATING,
+        IncidentStatus.MITIGATED,
+        IncidentStatus.RESOLVED,
+        IncidentStatus.CANCELLED,
+    ),
+    IncidentStatus.INVESTIGATING: (
+        IncidentStatus.MITIGATED,
+        IncidentStatus.RESOLVED,
+        IncidentStatus.CANCELLED,
+    ),
+    IncidentStatus.MITIGATED: (IncidentStatus.RESOLVED, IncidentStatus.CANCELLED),
+    IncidentStatus.RESOLVED: (IncidentStatus.OPEN,),
+    IncidentStatus.CANCELLED: (),
+}
+
+
+def check_transition(current: IncidentStatus, target: IncidentStatus) -> None:
+    """Raise ConflictError naming the allowed targets unless current → target is allowed."""
+    allowed = ALLOWED_TRANSITIONS[current]
+    if target in allowed:
+        return
+    allowed_text = ", ".join(allowed) if allowed else f"none, {current} is final"
+    if target == current:
+        raise ConflictError(f"incident is already {current}; allowed: {allowed_text}")
+    raise ConflictError(f"cannot change status from {current} to {target}; allowed: {allowed_text}")
+
+
+class IncidentService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(
+        self,
+        *,
+        org_id: str,
+        actor: str,
+        title: str,
+        severity: Severity,
+        description: str | None = None,
+        service: str | None = None,
+        environment: str | None = None,
+        enrichments: Mapping[str, Any] | None = None,
+        original_severity: str | None = None,
+    ) -> IncidentSnapshot:
+        """CREATED, then ENRICHED when enrichments are given (enrichments only ever
+        arrive through ENRICHED events); both commit together."""
+        if not title.strip():
+            raise InvalidInputError("title must not be blank")
+        incident_id = new_id("inc")
+        created = {
+            "title": title.strip(),
+            "severity": severity.value,
+            "original_severity": original_severity or severity.value,
+            "description": description,
+            "service": service,
+            "environment": environment,
+        }
+        async with self._db.session() as session:
+            await _append(session, org_id, incident_id, EventType.CREATED, created, actor)
+            if enrichments:
+                payload = {"enrichments": _checked_enrichments(enrichments)}
+                await _append(session, org_id, incident_id, EventType.ENRICHED, payload, actor)
+            return await incidents.get_snapshot(session, org_id, incident_id)
+
+    async def change_status(
+        self,
+        *,
+        org_id: str,
+        incident_id: str,
+        actor: str,
+        status: IncidentStatus,
+        reason: str | None = None,
+    ) -> IncidentSnapshot:
+        async with self._db.session() as session:
+            current = await incidents.get_snapshot(session, org_id, incident_id, for_update=True)
+            check_transition(IncidentStatus(current.status), status)
+            payload = {"from": current.status, "to": status.value, "reason": reason}
+            await _append(session, org_id, incident_id, EventType.STATUS_CHANGED, payload, actor)
+            return await incidents.get_snapshot(session, org_id, incident_id)
+
+    async def change_severity(
+        self,
+        *,
+        org_id: str,
+        incident_id: str,
+        actor: str,
+        severity: Severity,
+        reason: str | None = None,
+    ) -> IncidentSnapshot:
+        async with self._db.session() as session:
+            current = await incidents.get_snapshot(session, org_id, incident_id, for_update=True)
+            if current.severity == severity:
+                raise ConflictError(f"incident is already {severity}")
+            payload = {"from": current.severity, "to": severity.value, "reason": reason}
+            await _append(session, org_id, incident_id, EventType.SEVERITY_CHANGED, payload, actor)
+            return await incidents.get_snapshot(session, org_id, incident_id)
+
+    async def record_action(
+        self,
+        *,
+        org_id: str,
+        incident_id: str,
+        actor: str,
+        action: str,
+        result: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> IncidentSnapshot:
+        payload = {"action": action, "result": result, "details": dict(details or {})}
+        return await self._record(
+            org_id, incident_id, EventType.PLAYBOOK_ACTION_EXECUTED, payload, actor
+        )
+
+    async def add_signal(
+        self,
+        *,
+        org_id: str,
+        incident_id: str,
+        actor: str,
+        source: str,
+        summary: str,
+        data: Mapping[str, Any] | None = None,
+    ) -> IncidentSnapshot:
+        payload = {"source": source, "summary": summary, "data": dict(data or {})}
+        return await self._record(org_id, incident_id, EventType.SIGNAL_INGESTED, payload, actor)
+
+    async def enrich(
+        self, *, org_id: str, incident_id: str, actor: str, enrichments: Mapping[str, Any]
+    ) -> IncidentSnapshot:
+        payload = {"enrichments": _checked_enrichments(enrichments)}
+        return await self._record(org_id, incident_id, EventType.ENRICHED, payload, actor)
+
+    async def get(self, *, org_id: str, incident_id: str) -> IncidentSnapshot:
+        async with self._db.read_session() as session:
+            return await incidents.get_snapshot(session, org_id, incident_id)
+
+    async def list(
+        self,
+        *,
+        org_id: str,
+        filters: IncidentFilters | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> IncidentPage:
+        if limit < 1:
+            raise InvalidInputError("limit must be at least 1")
+        async with self._db.read_session() as session:
+            return await incidents.list_snapshots(
+                session, org_id, filters or IncidentFilters(), limit, cursor
+            )
+
+    async def timeline(self, *, org_id: str, incident_id: str) -> Sequence[StoredEvent]:
+        async with self._db.read_session() as session:
+            events = await incidents.list_events(session, org_id, incident_id)
+        if not events:
+            raise incidents.incident_not_found(incident_id)
+        return events
+
+    async def _record(
+        self,
+        org_id: str,
+        incident_id: str,
+        event_type: EventType,
+        payload: dict[str, Any],
+        actor: str,
+    ) -> IncidentSnapshot:
+        """Append one event that needs no check beyond the incident existing."""
+        async with self._db.session() as session:
+            await _append(session, org_id, incident_id, event_type, payload, actor)
+            return await incidents.get_snapshot(session, org_id, incident_id)
+
+
+async def _append(
+    session: AsyncSession,
+    org_id: str,
+    incident_id: str,
+    event_type: EventType,
+    payload: dict[str, Any],
+    actor: str,
+) -> StoredEvent:
+    return await incidents.append_event(
+        session,
+        org_id=org_id,
+        incident_id=incident_id,
+        type=event_type,
+        payload=payload,
+        actor=actor,
+    )
+
+
+def _checked_enrichments(enrichments: Mapping[str, Any]) -> dict[str, Any]:
+    if not enrichments:
+        raise InvalidInputError("enrichments must contain at least one key")
+    if any(not isinstance(key, str) or not key.strip() for key in enrichments):
+        raise InvalidInputError("enrichment keys must be non-blank strings")
+    return dict(enrichments)

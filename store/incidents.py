@@ -1,0 +1,203 @@
+"""Incident repository: events, snapshots and their queries (the only select() for them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import ConflictError, NotFoundError
+from core.ids import utcnow
+from store import outbox
+from store.enums import EventType
+from store.models import IncidentEventModel, IncidentModel
+from store.pagination import decode_cursor, encode_cursor
+from store.projection import Snapshot, apply_event, replay
+from store.records import (
+    IncidentFilters,
+    IncidentPage,
+    IncidentSnapshot,
+    RebuildResult,
+    StoredEvent,
+)
+from store.rows import row_values, to_record
+from store.sql import affected_rows
+
+_REBUILD_BATCH = 500
+
+
+async def append_event(
+    session: AsyncSession,
+    *,
+    org_id: str,
+    incident_id: str,
+    type: EventType | str,
+    payload: dict[str, Any],
+    actor: str,
+    ts: datetime | None = None,
+) -> StoredEvent:
+    """Append one event, project it onto the snapshot and enqueue its outbox rows."""
+    row = await _snapshot_row(session, org_id, incident_id, lock=True)
+    _check_can_append(row, incident_id, EventType(type))
+    event = StoredEvent(
+        org_id=org_id,
+        incident_id=incident_id,
+        seq=row.last_seq + 1 if row else 1,
+        ts=(ts or utcnow()).astimezone(UTC),
+        type=EventType(type).value,
+        payload=payload,
+        actor=actor,
+    )
+    session.add(IncidentEventModel(**vars(event)))
+    _write_snapshot(session, row, apply_event(row_values(row) if row else None, event))
+    outbox.enqueue(session, event)
+    await session.flush()
+    return event
+
+
+async def get_snapshot(
+    session: AsyncSession, org_id: str, incident_id: str, *, for_update: bool = False
+) -> IncidentSnapshot:
+    """The org's incident; NotFoundError also when it belongs to another org.
+
+    `for_update` locks the row until the transaction ends (PostgreSQL), so a check made
+    on this snapshot still holds when the caller appends the next event.
+    """
+    row = await _snapshot_row(session, org_id, incident_id, lock=for_update)
+    if row is None:
+        raise incident_not_found(incident_id)
+    return to_record(IncidentSnapshot, row)
+
+
+def incident_not_found(incident_id: str) -> NotFoundError:
+    # One answer for "missing" and "another org's": never reveal that it exists.
+    return NotFoundError(f"incident {incident_id} not found")
+
+
+async def list_snapshots(
+    session: AsyncSession,
+    org_id: str,
+    filters: IncidentFilters,
+    limit: int,
+    cursor: str | None = None,
+) -> IncidentPage:
+    """Newest first by (created_at, id); `cursor` continues after a previous page."""
+    statement = (
+        select(IncidentModel)
+        .where(IncidentModel.org_id == org_id, *_filter_conditions(filters))
+        .order_by(IncidentModel.created_at.desc(), IncidentModel.id.desc())
+        .limit(limit + 1)
+    )
+    if cursor:
+        statement = statement.where(_after(*decode_cursor(cursor)))
+    rows = list((await session.scalars(statement)).all())
+    items = [to_record(IncidentSnapshot, row) for row in rows[:limit]]
+    has_more = len(rows) > limit
+    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if has_more else None
+    return IncidentPage(items=items, next_cursor=next_cursor)
+
+
+async def list_events(session: AsyncSession, org_id: str, incident_id: str) -> list[StoredEvent]:
+    statement = (
+        select(IncidentEventModel)
+        .where(IncidentEventModel.org_id == org_id, IncidentEventModel.incident_id == incident_id)
+        .order_by(IncidentEventModel.seq)
+    )
+    return [to_record(StoredEvent, row) for row in (await session.scalars(statement)).all()]
+
+
+async def rebuild_all(session: AsyncSession) -> RebuildResult:
+    """Recompute every snapshot (all orgs) from its events; rewrite rows that differ."""
+    keys = (
+        await session.execute(
+            select(IncidentEventModel.org_id, IncidentEventModel.incident_id).distinct()
+        )
+    ).all()
+    changed = 0
+    for done, (org_id, incident_id) in enumerate(keys, start=1):
+        changed += await _rebuild_one(session, org_id, incident_id)
+        if done % _REBUILD_BATCH == 0:
+            await session.flush()
+            session.expunge_all()  # keep memory flat on large databases
+    changed += await _delete_snapshots_without_events(session)
+    await session.flush()
+    return RebuildResult(rebuilt=len(keys), changed=changed)
+
+
+async def _rebuild_one(session: AsyncSession, org_id: str, incident_id: str) -> bool:
+    expected = replay(await list_events(session, org_id, incident_id))
+    assert expected is not None  # keys come from the events table
+    row = await session.get(IncidentModel, incident_id)
+    if row is not None and row_values(row) == expected:
+        return False
+    _write_snapshot(session, row, expected)
+    return True
+
+
+async def _delete_snapshots_without_events(session: AsyncSession) -> int:
+    has_events = (
+        select(IncidentEventModel.seq)
+        .where(
+            IncidentEventModel.org_id == IncidentModel.org_id,
+            IncidentEventModel.incident_id == IncidentModel.id,
+        )
+        .exists()
+    )
+    result = await session.execute(delete(IncidentModel).where(~has_events))
+    return affected_rows(result)
+
+
+async def _snapshot_row(
+    session: AsyncSession, org_id: str, incident_id: str, *, lock: bool = False
+) -> IncidentModel | None:
+    statement = select(IncidentModel).where(
+        IncidentModel.org_id == org_id, IncidentModel.id == incident_id
+    )
+    if lock:
+        # Serialises appends to one incident on PostgreSQL (SQLite: BEGIN IMMEDIATE does).
+        statement = statement.with_for_update()
+    return (await session.scalars(statement)).one_or_none()
+
+
+def _check_can_append(row: IncidentModel | None, incident_id: str, event_type: EventType) -> None:
+    if event_type == EventType.CREATED and row is not None:
+        raise ConflictError(f"incident {incident_id} already exists")
+    if event_type != EventType.CREATED and row is None:
+        raise incident_not_found(incident_id)
+
+
+def _write_snapshot(session: AsyncSession, row: IncidentModel | None, snapshot: Snapshot) -> None:
+    if row is None:
+        session.add(IncidentModel(**snapshot))
+        return
+    for key, value in snapshot.items():
+        setattr(row, key, value)
+
+
+def _filter_conditions(filters: IncidentFilters) -> list[Any]:
+    conditions: list[Any] = []
+    if filters.statuses:
+        conditions.append(IncidentModel.status.in_(filters.statuses))
+    if filters.severity:
+        conditions.append(IncidentModel.severity == filters.severity)
+    if filters.service:
+        conditions.append(IncidentModel.service == filters.service)
+    if filters.environment:
+        conditions.append(IncidentModel.environment == filters.environment)
+    if filters.text:
+        conditions.append(
+            or_(
+                IncidentModel.title.icontains(filters.text, autoescape=True),
+                IncidentModel.description.icontains(filters.text, autoescape=True),
+            )
+        )
+    return conditions
+
+
+def _after(created_at: datetime, incident_id: str) -> Any:
+    return or_(
+        IncidentModel.created_at < created_at,
+        and_(IncidentModel.created_at == created_at, IncidentModel.id < incident_id),
+    )

@@ -1,0 +1,136 @@
+"""Tables of the application database (SQLAlchemy 2.0 typed declarative)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store.column_types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ORG_ID = String(64)
+INCIDENT_ID = String(64)
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+AUTO_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class IncidentEventModel(Base):
+    """Append-only source of truth for incidents."""
+
+    __tablename__ = "incident_events"
+
+    org_id: Mapped[str] = mapped_column(ORG_ID, primary_key=True)
+    incident_id: Mapped[str] = mapped_column(INCIDENT_ID, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[datetime]
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    actor: Mapped[str] = mapped_column(String(255))
+
+
+class IncidentModel(Base):
+    """Snapshot projected from incident_events; `rebuild_all` can recompute it."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index(None, "org_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(INCIDENT_ID, primary_key=True)
+    org_id: Mapped[str] = mapped_column(ORG_ID)
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(8))
+    original_severity: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    service: Mapped[str | None] = mapped_column(String(200))
+    environment: Mapped[str | None] = mapped_column(String(100))
+    enrichments: Mapped[dict[str, Any]]
+    signals: Mapped[list[Any]]
+    actions: Mapped[list[Any]]
+    tags: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
+class OutboxModel(Base):
+    """An incident event waiting to be dispatched to workflows (same transaction)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["org_id", "incident_id", "event_seq"],
+            [IncidentEventModel.org_id, IncidentEventModel.incident_id, IncidentEventModel.seq],
+        ),
+        Index(None, "dispatched_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(AUTO_ID, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ORG_ID)
+    incident_id: Mapped[str] = mapped_column(INCIDENT_ID)
+    event_seq: Mapped[int] = mapped_column(Integer)
+    event_type: Mapped[str] = mapped_column(String(64))
+    trigger_event: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    dispatched_at: Mapped[datetime | None]
+
+
+class WorkflowRunModel(Base):
+    """One Temporal workflow started for a YAML workflow."""
+
+    __tablename__ = "workflow_runs"
+    __table_args__ = (
+        Index(None, "org_id", "incident_id"),
+        Index(None, "org_id", "workflow_id", "started_at"),
+    )
+
+    run_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ORG_ID)
+    incident_id: Mapped[str | None] = mapped_column(INCIDENT_ID)
+    workflow_id: Mapped[str] = mapped_column(String(200))
+    plan_hash: Mapped[str] = mapped_column(String(128))
+    trigger: Mapped[str] = mapped_column(String(32))
+    event_seq: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+
+
+class NotificationModel(Base):
+    """A message for the org's live stream; dedup_key makes activity retries harmless."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("org_id", "dedup_key"), Index(None, "org_id", "id"))
+
+    id: Mapped[int] = mapped_column(AUTO_ID, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ORG_ID)
+    created_at: Mapped[datetime]
+    message: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(String(500))
+    severity: Mapped[str | None] = mapped_column(String(32))
+    links: Mapped[list[Any]]
+    incident_id: Mapped[str | None] = mapped_column(INCIDENT_ID)
+    source: Mapped[str | None] = mapped_column(String(255))
+    dedup_key: Mapped[str | None] = mapped_column(String(255))

@@ -1,0 +1,76 @@
+"""The transactional outbox: incident events that should start workflows."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.ids import utcnow
+from store.enums import EventType, IncidentStatus
+from store.models import OutboxModel
+from store.records import OutboxRow, StoredEvent
+from store.rows import to_record
+from store.sql import affected_rows
+
+__all__ = ["OutboxRow", "enqueue", "mark_dispatched", "pending", "trigger_events_for"]
+
+# Events missing here (enrichments, signals, notes, actions, tags...) start nothing:
+# workflows write enrichments, and those must not trigger workflows again.
+_TRIGGER_BY_EVENT = {
+    EventType.CREATED: "created",
+    EventType.UPDATED: "updated",
+    EventType.STATUS_CHANGED: "status_changed",
+    EventType.SEVERITY_CHANGED: "severity_changed",
+    EventType.RESOLVED: "resolved",
+}
+
+
+def trigger_events_for(event: StoredEvent) -> list[str]:
+    trigger = _TRIGGER_BY_EVENT.get(EventType(event.type))
+    if trigger is None:
+        return []
+    if event.type == EventType.STATUS_CHANGED and event.payload["to"] == IncidentStatus.RESOLVED:
+        return [trigger, "resolved"]
+    return [trigger]
+
+
+def enqueue(session: AsyncSession, event: StoredEvent) -> None:
+    """Add the event's outbox rows to the caller's transaction."""
+    for trigger in trigger_events_for(event):
+        session.add(
+            OutboxModel(
+                org_id=event.org_id,
+                incident_id=event.incident_id,
+                event_seq=event.seq,
+                event_type=event.type,
+                trigger_event=trigger,
+                created_at=event.ts,
+            )
+        )
+
+
+async def pending(session: AsyncSession, limit: int) -> list[OutboxRow]:
+    """Oldest undispatched rows of every org (the dispatcher serves all orgs).
+
+    On PostgreSQL the rows stay locked until the caller's transaction ends, and rows
+    locked by another dispatcher are skipped.
+    """
+    statement = (
+        select(OutboxModel)
+        .where(OutboxModel.dispatched_at.is_(None))
+        .order_by(OutboxModel.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.scalars(statement)).all()
+    return [to_record(OutboxRow, row) for row in rows]
+
+
+async def mark_dispatched(session: AsyncSession, outbox_id: int) -> bool:
+    """Returns False when the row was already marked (or does not exist)."""
+    result = await session.execute(
+        update(OutboxModel)
+        .where(OutboxModel.id == outbox_id, OutboxModel.dispatched_at.is_(None))
+        .values(dispatched_at=utcnow())
+    )
+    return affected_rows(result) == 1

@@ -1,0 +1,153 @@
+"""Pure projection of incident events onto the snapshot row (DESIGN §4).
+
+The snapshot is derived only from events: every value, timestamps included, comes from
+an event, so replaying the events always reproduces the same row.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from store.enums import EventType, IncidentStatus
+
+Snapshot = dict[str, Any]
+
+UPDATABLE_FIELDS = frozenset({"title", "description", "service", "environment"})
+
+
+class EventLike(Protocol):
+    @property
+    def org_id(self) -> str: ...
+    @property
+    def incident_id(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def ts(self) -> datetime: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+    @property
+    def actor(self) -> str: ...
+
+
+def apply_event(snapshot: Snapshot | None, event: EventLike) -> Snapshot:
+    """Return the snapshot after `event`; the input is never modified."""
+    if event.type == EventType.CREATED:
+        if snapshot is not None:
+            raise ValueError(f"incident {event.incident_id} already exists")
+        result = _created(event)
+    else:
+        if snapshot is None:
+            raise ValueError(f"{event.type} for unknown incident {event.incident_id}")
+        result = copy.deepcopy(snapshot)
+        _APPLIERS[EventType(event.type)](result, event)
+    result["updated_at"] = event.ts
+    result["last_seq"] = event.seq
+    return result
+
+
+def replay(events: Iterable[EventLike]) -> Snapshot | None:
+    snapshot: Snapshot | None = None
+    for event in events:
+        snapshot = apply_event(snapshot, event)
+    return snapshot
+
+
+def _created(event: EventLike) -> Snapshot:
+    payload = event.payload
+    return {
+        "id": event.incident_id,
+        "org_id": event.org_id,
+        "title": payload["title"],
+        "description": payload.get("description"),
+        "severity": payload["severity"],
+        "original_severity": payload.get("original_severity") or payload["severity"],
+        "status": payload.get("status", IncidentStatus.OPEN.value),
+        "service": payload.get("service"),
+        "environment": payload.get("environment"),
+        "enrichments": {},
+        "signals": [],
+        "actions": [],
+        "tags": sorted(set(payload.get("tags", []))),
+        "created_at": event.ts,
+        "resolved_at": event.ts if payload.get("status") == IncidentStatus.RESOLVED else None,
+    }
+
+
+def _updated(snapshot: Snapshot, event: EventLike) -> None:
+    for field, value in event.payload["changes"].items():
+        if field in UPDATABLE_FIELDS:
+            snapshot[field] = value
+
+
+def _status_changed(snapshot: Snapshot, event: EventLike) -> None:
+    status = event.payload["to"]
+    snapshot["status"] = status
+    snapshot["resolved_at"] = event.ts if status == IncidentStatus.RESOLVED else None
+
+
+def _severity_changed(snapshot: Snapshot, event: EventLike) -> None:
+    snapshot["severity"] = event.payload["to"]
+
+
+def _tag_added(snapshot: Snapshot, event: EventLike) -> None:
+    snapshot["tags"] = sorted({*snapshot["tags"], event.payload["tag"]})
+
+
+def _tag_removed(snapshot: Snapshot, event: EventLike) -> None:
+    snapshot["tags"] = [tag for tag in snapshot["tags"] if tag != event.payload["tag"]]
+
+
+def _signal_ingested(snapshot: Snapshot, event: EventLike) -> None:
+    snapshot["signals"].append(_entry(event))
+
+
+def _slo_violation_recorded(snapshot: Snapshot, event: EventLike) -> None:
+    snapshot["signals"].append({"kind": "slo_violation", **_entry(event)})
+
+
+def _action_executed(snapshot: Snapshot, event: EventLike) -> None:
+    snapshot["actions"].append({**_entry(event), "actor": event.actor})
+
+
+def _linked_to_ticket(snapshot: Snapshot, event: EventLike) -> None:
+    for key, value in event.payload.items():
+        snapshot["enrichments"][f"ticket_{key}"] = copy.deepcopy(value)
+
+
+def _enriched(snapshot: Snapshot, event: EventLike) -> None:
+    snapshot["enrichments"].update(copy.deepcopy(event.payload["enrichments"]))
+
+
+def _resolved(snapshot: Snapshot, event: EventLike) -> None:
+    snapshot["status"] = IncidentStatus.RESOLVED.value
+    snapshot["resolved_at"] = event.ts
+
+
+def _only_touches(snapshot: Snapshot, event: EventLike) -> None:
+    """Notes live in the timeline; the snapshot only records that something happened."""
+
+
+def _entry(event: EventLike) -> dict[str, Any]:
+    return {**copy.deepcopy(dict(event.payload)), "seq": event.seq, "ts": event.ts.isoformat()}
+
+
+_APPLIERS: dict[EventType, Callable[[Snapshot, EventLike], None]] = {
+    EventType.UPDATED: _updated,
+    EventType.STATUS_CHANGED: _status_changed,
+    EventType.SEVERITY_CHANGED: _severity_changed,
+    EventType.TAG_ADDED: _tag_added,
+    EventType.TAG_REMOVED: _tag_removed,
+    EventType.SIGNAL_INGESTED: _signal_ingested,
+    EventType.NOTE_ADDED: _only_touches,
+    EventType.PLAYBOOK_ACTION_EXECUTED: _action_executed,
+    EventType.SLO_VIOLATION_RECORDED: _slo_violation_recorded,
+    EventType.LINKED_TO_TICKET: _linked_to_ticket,
+    EventType.ENRICHED: _enriched,
+    EventType.RESOLVED: _resolved,
+}

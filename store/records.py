@@ -1,0 +1,102 @@
+"""What repositories return: plain values, never ORM objects tied to a session."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    org_id: str
+    incident_id: str
+    seq: int
+    ts: datetime
+    type: str
+    payload: dict[str, Any]
+    actor: str
+
+
+@dataclass(frozen=True)
+class IncidentSnapshot:
+    id: str
+    org_id: str
+    title: str
+    description: str | None
+    severity: str
+    original_severity: str
+    status: str
+    service: str | None
+    environment: str | None
+    enrichments: dict[str, Any]
+    signals: list[Any]
+    actions: list[Any]
+    tags: list[Any]
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    last_seq: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    items: list[IncidentSnapshot]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class IncidentFilters:
+    statuses: tuple[str, ...] = ()
+    severity: str | None = None
+    service: str | None = None
+    environment: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    org_id: str
+    incident_id: str
+    event_seq: int
+    event_type: str
+    trigger_event: str | None
+    created_at: datetime
+    dispatched_at: datetime | None
+
+
+@dataclass(frozen=True)
+class WorkflowRun:
+    run_id: str
+    org_id: str
+    incident_id: str | None
+    workflow_id: str
+    plan_hash: str
+    trigger: str
+    event_seq: int | None
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: int
+    org_id: str
+    created_at: datetime
+    message: str
+    title: str | None
+    severity: str | None
+    links: list[Any]
+    incident_id: str | None
+    source: str | None
+    dedup_key: str | None
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    rebuilt: int  # snapshots recomputed from events
+    changed: int  # of those, rows that differed and were rewritten (or deleted)

@@ -1,0 +1,31 @@
+"""Request builders for the incident API tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from store.db import Database
+from store.models import IncidentEventModel, IncidentModel, OutboxModel
+from tests.store.helpers import count_rows
+
+
+async def create(
+    client: httpx.AsyncClient, headers: dict[str, str], **fields: Any
+) -> dict[str, Any]:
+    body = {"title": "Checkout 5xx", "severity": "SEV2", **fields}
+    response = await client.post("/v1/incidents", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def stored_row_counts(db: Database) -> tuple[int, int, int]:
+    """(incidents, events, outbox rows) across every org."""
+    async with db.read_session() as session:
+        return (
+            await count_rows(session, IncidentModel),
+            await count_rows(session, IncidentEventModel),
+            await count_rows(session, OutboxModel),
+        )

@@ -1,0 +1,150 @@
+"""The projection alone: every event type, from events only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from store.enums import EventType
+from store.projection import apply_event, replay
+from store.records import StoredEvent
+
+T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def event(seq: int, type: EventType, payload: dict[str, Any], actor: str = "alice") -> StoredEvent:
+    return StoredEvent(
+        org_id="acme",
+        incident_id="inc_1",
+        seq=seq,
+        ts=T0 + timedelta(minutes=seq),
+        type=type.value,
+        payload=payload,
+        actor=actor,
+    )
+
+
+CREATED = event(1, EventType.CREATED, {"title": "DB down", "severity": "SEV2", "service": "db"})
+
+
+def test_created_sets_every_column_from_the_event() -> None:
+    snapshot = apply_event(None, CREATED)
+    assert snapshot == {
+        "id": "inc_1",
+        "org_id": "acme",
+        "title": "DB down",
+        "description": None,
+        "severity": "SEV2",
+        "original_severity": "SEV2",
+        "status": "OPEN",
+        "service": "db",
+        "environment": None,
+        "enrichments": {},
+        "signals": [],
+        "actions": [],
+        "tags": [],
+        "created_at": CREATED.ts,
+        "updated_at": CREATED.ts,
+        "resolved_at": None,
+        "last_seq": 1,
+    }
+
+
+def test_updated_merges_only_known_fields() -> None:
+    changes = {"title": "DB slow", "environment": "prod", "status": "RESOLVED"}
+    snapshot = replay([CREATED, event(2, EventType.UPDATED, {"changes": changes})])
+    assert snapshot is not None
+    assert (snapshot["title"], snapshot["environment"]) == ("DB slow", "prod")
+    assert snapshot["status"] == "OPEN"  # status only moves through STATUS_CHANGED
+
+
+def test_status_changes_set_and_clear_resolved_at() -> None:
+    resolved = event(2, EventType.STATUS_CHANGED, {"from": "OPEN", "to": "RESOLVED"})
+    reopened = event(3, EventType.STATUS_CHANGED, {"from": "RESOLVED", "to": "OPEN"})
+    after_resolve = replay([CREATED, resolved])
+    after_reopen = replay([CREATED, resolved, reopened])
+    assert after_resolve is not None and after_reopen is not None
+    assert (after_resolve["status"], after_resolve["resolved_at"]) == ("RESOLVED", resolved.ts)
+    assert (after_reopen["status"], after_reopen["resolved_at"]) == ("OPEN", None)
+
+
+def test_resolved_event() -> None:
+    resolved = event(2, EventType.RESOLVED, {})
+    snapshot = replay([CREATED, resolved])
+    assert snapshot is not None
+    assert (snapshot["status"], snapshot["resolved_at"]) == ("RESOLVED", resolved.ts)
+
+
+def test_severity_change_keeps_the_original() -> None:
+    snapshot = replay(
+        [CREATED, event(2, EventType.SEVERITY_CHANGED, {"from": "SEV2", "to": "SEV1"})]
+    )
+    assert snapshot is not None
+    assert (snapshot["severity"], snapshot["original_severity"]) == ("SEV1", "SEV2")
+
+
+def test_tags_are_a_sorted_set() -> None:
+    snapshot = replay(
+        [
+            CREATED,
+            event(2, EventType.TAG_ADDED, {"tag": "db"}),
+            event(3, EventType.TAG_ADDED, {"tag": "az-1"}),
+            event(4, EventType.TAG_ADDED, {"tag": "db"}),
+            event(5, EventType.TAG_REMOVED, {"tag": "az-1"}),
+        ]
+    )
+    assert snapshot is not None and snapshot["tags"] == ["db"]
+
+
+def test_signals_slo_violations_and_actions_append_entries_with_event_time() -> None:
+    signal = event(2, EventType.SIGNAL_INGESTED, {"source": "prom", "summary": "5xx"})
+    slo = event(3, EventType.SLO_VIOLATION_RECORDED, {"slo": "availability"})
+    action = event(4, EventType.PLAYBOOK_ACTION_EXECUTED, {"action": "restart"}, actor="bot")
+    snapshot = replay([CREATED, signal, slo, action])
+    assert snapshot is not None
+    assert snapshot["signals"] == [
+        {"source": "prom", "summary": "5xx", "seq": 2, "ts": signal.ts.isoformat()},
+        {"kind": "slo_violation", "slo": "availability", "seq": 3, "ts": slo.ts.isoformat()},
+    ]
+    assert snapshot["actions"] == [
+        {"action": "restart", "seq": 4, "ts": action.ts.isoformat(), "actor": "bot"}
+    ]
+
+
+def test_ticket_link_and_enrichments_merge_into_enrichments() -> None:
+    snapshot = replay(
+        [
+            CREATED,
+            event(2, EventType.ENRICHED, {"enrichments": {"target_project": "OPS"}}),
+            event(3, EventType.LINKED_TO_TICKET, {"id": "OPS-1", "url": "https://j/OPS-1"}),
+        ]
+    )
+    assert snapshot is not None
+    assert snapshot["enrichments"] == {
+        "target_project": "OPS",
+        "ticket_id": "OPS-1",
+        "ticket_url": "https://j/OPS-1",
+    }
+
+
+def test_note_only_advances_updated_at_and_seq() -> None:
+    before = apply_event(None, CREATED)
+    note = event(2, EventType.NOTE_ADDED, {"text": "looking"})
+    after = apply_event(before, note)
+    assert after == {**before, "updated_at": note.ts, "last_seq": 2}
+
+
+def test_the_input_snapshot_is_not_modified() -> None:
+    before = apply_event(None, CREATED)
+    frozen = {**before, "signals": list(before["signals"])}
+    apply_event(before, event(2, EventType.SIGNAL_INGESTED, {"source": "x", "summary": "y"}))
+    assert before == frozen
+
+
+def test_events_out_of_place_are_rejected() -> None:
+    with pytest.raises(ValueError, match="already exists"):
+        apply_event(apply_event(None, CREATED), CREATED)
+    with pytest.raises(ValueError, match="unknown incident"):
+        apply_event(None, event(2, EventType.NOTE_ADDED, {"text": "x"}))
