@@ -48,8 +48,11 @@ async def run_worker(settings: Settings) -> None:
     db = Database(settings.resolved_database_url)
     await db.migrate()
     client = await connect(settings, wait_seconds=60)
-    log.info("worker polling task queue %s on %s", settings.task_queue,
-             settings.resolved_temporal_address)
+    log.info(
+        "worker polling task queue %s on %s",
+        settings.task_queue,
+        settings.resolved_temporal_address,
+    )
     try:
         await build_worker(client, db, settings).run()
     finally:

@@ -22,7 +22,9 @@ def as_activity_failure(what: str) -> Iterator[None]:
             f"{what}: {err}", type=type(err).__name__, non_retryable=not err.retryable
         ) from None
     except FirelineError as err:
-        raise ApplicationError(f"{what}: {err}", type=type(err).__name__, non_retryable=True) from None
+        raise ApplicationError(
+            f"{what}: {err}", type=type(err).__name__, non_retryable=True
+        ) from None
     except ValidationError as err:  # a badly written connection: retrying cannot help
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
         raise ApplicationError(

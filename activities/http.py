@@ -8,8 +8,8 @@ from temporalio import activity
 
 from activities.deps import ActivityDeps
 from activities.errors import as_activity_failure
-from workflows.models import ProviderCallInput
 from connectors.http import http_request
+from workflows.models import ProviderCallInput
 
 
 class HttpActivities:

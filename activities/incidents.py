@@ -8,8 +8,8 @@ from temporalio import activity
 
 from activities.deps import ActivityDeps
 from activities.errors import as_activity_failure
-from workflows.models import EnrichIncidentInput, ProviderCallInput
 from store.incidents import append_event, get_snapshot
+from workflows.models import EnrichIncidentInput, ProviderCallInput
 
 
 class IncidentActivities:

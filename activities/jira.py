@@ -9,11 +9,18 @@ from temporalio import activity
 
 from activities.deps import ActivityDeps
 from activities.errors import as_activity_failure
-from workflows.models import ProviderCallInput
 from connectors.jira import JiraConnection, JiraConnector
+from workflows.models import ProviderCallInput
 
-CREATE_FIELDS = ("summary", "description", "issue_type", "priority", "labels", "components",
-                 "custom_fields")
+CREATE_FIELDS = (
+    "summary",
+    "description",
+    "issue_type",
+    "priority",
+    "labels",
+    "components",
+    "custom_fields",
+)
 UPDATE_FIELDS = ("issue_id", "transition_to", "comment", "summary", "description", "labels")
 
 
@@ -32,7 +39,7 @@ class JiraActivities:
                 )
             return await asyncio.to_thread(
                 connector.create_issue,
-                project_key=call.params.get("project_key") or call.params.get("board_name"),
+                project_key=str(call.params.get("project_key") or call.params["board_name"]),
                 idempotency_key=call.idempotency_key,
                 **_pick(call.params, CREATE_FIELDS),
             )

@@ -7,8 +7,8 @@ from typing import Any
 from temporalio import activity
 
 from activities.deps import ActivityDeps
-from workflows.models import ProviderCallInput
 from store.notifications import add_notification
+from workflows.models import ProviderCallInput
 
 
 class NotifyActivities:

@@ -12,7 +12,9 @@ app.add_typer(incidents_app, name="incidents")
 
 
 @app.command()
-def lint(paths: list[Path] = typer.Argument(None, help="Files or folders (default: yaml_workflows/)")) -> None:
+def lint(
+    paths: list[Path] = typer.Argument(None, help="Files or folders (default: yaml_workflows/)"),
+) -> None:
     """Check workflow files; print every error as file:line:col: message."""
     from cli.lint import lint_command
 

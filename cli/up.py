@@ -32,8 +32,9 @@ def up_command() -> int:
     try:
         _start_all(supervisor, settings)
     except (ChildExitedError, TimeoutError) as err:
-        print(f"fireline up failed: {err}. Logs are in {settings.resolved_data_dir}/",
-              file=sys.stderr)
+        print(
+            f"fireline up failed: {err}. Logs are in {settings.resolved_data_dir}/", file=sys.stderr
+        )
         supervisor.stop_all()
         return 1
     if supervisor.stopping:
@@ -51,7 +52,9 @@ def _busy_ports(settings: Settings) -> list[str]:
         "API": (settings.api_host, settings.api_port, "FIRELINE_API_PORT"),
         "Temporal": (settings.temporal_host, settings.temporal_port, "FIRELINE_TEMPORAL_PORT"),
         "Temporal UI": (
-            settings.temporal_host, settings.temporal_ui_port, "FIRELINE_TEMPORAL_UI_PORT",
+            settings.temporal_host,
+            settings.temporal_ui_port,
+            "FIRELINE_TEMPORAL_UI_PORT",
         ),
     }
     return [
@@ -76,11 +79,15 @@ def _start_all(supervisor: Supervisor, settings: Settings) -> None:
     data_dir = settings.resolved_data_dir
     print(f"Starting Temporal dev server (data in {data_dir}/temporal.db)…", flush=True)
     supervisor.spawn("temporal", _temporal_argv(settings), data_dir / "temporal.log")
-    _wait_for(lambda: _port_in_use(settings.temporal_host, settings.temporal_port), supervisor,
-              "the Temporal server")
+    _wait_for(
+        lambda: _port_in_use(settings.temporal_host, settings.temporal_port),
+        supervisor,
+        "the Temporal server",
+    )
     print("Starting the worker and the API…", flush=True)
-    supervisor.spawn("worker", [sys.executable, "-m", "cli.main", "worker"],
-                     data_dir / "worker.log")
+    supervisor.spawn(
+        "worker", [sys.executable, "-m", "cli.main", "worker"], data_dir / "worker.log"
+    )
     supervisor.spawn("api", [sys.executable, "-m", "cli.main", "api"], data_dir / "api.log")
     health = f"http://{settings.api_host}:{settings.api_port}/healthz"
     _wait_for(lambda: _healthy(health), supervisor, "the API (/healthz)")
@@ -88,13 +95,21 @@ def _start_all(supervisor: Supervisor, settings: Settings) -> None:
 
 def _temporal_argv(settings: Settings) -> list[str]:
     argv = [
-        _temporal_binary(), "server", "start-dev",
-        "--ip", settings.temporal_host,
-        "--port", str(settings.temporal_port),
-        "--ui-port", str(settings.temporal_ui_port),
-        "--db-filename", str(settings.resolved_data_dir / "temporal.db"),
-        "--namespace", settings.temporal_namespace,
-        "--log-level", "warn",
+        _temporal_binary(),
+        "server",
+        "start-dev",
+        "--ip",
+        settings.temporal_host,
+        "--port",
+        str(settings.temporal_port),
+        "--ui-port",
+        str(settings.temporal_ui_port),
+        "--db-filename",
+        str(settings.resolved_data_dir / "temporal.db"),
+        "--namespace",
+        settings.temporal_namespace,
+        "--log-level",
+        "warn",
     ]
     for key in SEARCH_ATTRIBUTES:
         argv += ["--search-attribute", f"{key.name}=Keyword"]
@@ -129,11 +144,15 @@ def _wait_for(ready: Callable[[], bool], supervisor: Supervisor, what: str) -> N
 
 def _print_banner(settings: Settings) -> None:
     token = issue_token(
-        settings.effective_jwt_secret(), org="default", roles=["ORG_ADMIN"], sub="admin",
+        settings.effective_jwt_secret(),
+        org="default",
+        roles=["ORG_ADMIN"],
+        sub="admin",
         ttl_seconds=ADMIN_TOKEN_TTL,
     )
     api = f"http://{settings.api_host}:{settings.api_port}"
-    print(f"""
+    print(
+        f"""
 Fireline is up.
   API          {api}
   API docs     {api}/docs
@@ -146,7 +165,10 @@ Admin token for org "default" (valid 30 days):
 Try it:
   curl -s -X POST {api}/v1/incidents -H "Authorization: Bearer $FIRELINE_TOKEN" \\
        -H 'Content-Type: application/json' \\
-       -d '{{"title": "Checkout 5xx", "severity": "SEV2", "service": "checkout", "enrichments": {{"target_project": "OPS"}}}}'
+       -d '{{"title": "Checkout 5xx", "severity": "SEV2", "service": "checkout",
+            "enrichments": {{"target_project": "OPS"}}}}'
   curl -s {api}/v1/workflows -H "Authorization: Bearer $FIRELINE_TOKEN"
 
-Press Ctrl-C to stop.""", flush=True)
+Press Ctrl-C to stop.""",
+        flush=True,
+    )

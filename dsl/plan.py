@@ -1,7 +1,7 @@
 """The frozen, validated plan that a Temporal workflow interprets.
 
-A plan is produced by `dsl.compiler.compile_workflow` and pinned into the workflow
-input, so it must round-trip through JSON unchanged. Template strings stay as text;
+A plan is produced by `dsl.compiler.compile_text` / `compile_file` and pinned into the
+workflow input, so it must round-trip through JSON unchanged. Template strings stay as text;
 the interpreter renders them at run time with `dsl.templates`.
 """
 
@@ -86,6 +86,7 @@ class WorkflowPlan(_Frozen):
     steps: tuple[StepPlan, ...] = ()
     actions: tuple[StepPlan, ...] = ()
     plan_hash: str = ""
+    disabled: bool = False  # `disabled: true` in the YAML: compiled, never triggered
 
     def all_steps(self) -> tuple[StepPlan, ...]:
         return self.steps + self.actions
@@ -94,9 +95,20 @@ class WorkflowPlan(_Frozen):
         return {(s.provider.type, s.provider.connection) for s in self.all_steps()}
 
 
+_NOT_HASHED: dict[str, Any] = {
+    "plan_hash": True,
+    "source_file": True,
+    "steps": {"__all__": {"line"}},
+    "actions": {"__all__": {"line"}},
+}
+
+
 def content_hash(plan: WorkflowPlan) -> str:
-    """Stable hash of everything that changes behaviour (not the file path)."""
-    body = plan.model_dump(mode="json", exclude={"plan_hash", "source_file"})
+    """Stable hash of everything that changes behaviour (not the file path).
+
+    Step line numbers are left out too: adding a comment above a step changes them.
+    """
+    body = plan.model_dump(mode="json", exclude=_NOT_HASHED)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     return digest[:16]
 

@@ -10,12 +10,12 @@ marked. So every run starts exactly once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 
 from temporalio.client import Client
 
-from workflows.models import TriggerContext
 from core.settings import Settings
 from dsl.plan import WorkflowPlan
 from dsl.triggers import incident_trigger_matches
@@ -25,6 +25,7 @@ from services.workflow_start import build_input, start_plan_run
 from store import outbox, runs
 from store.db import Database
 from store.incidents import get_snapshot
+from workflows.models import TriggerContext
 
 log = logging.getLogger("fireline.dispatch")
 
@@ -115,8 +116,6 @@ class Dispatcher:
         log.info("%s run %s", "started" if fresh else "already running:", run_id)
 
     async def _sleep_until_woken(self) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self._settings.dispatch_poll_seconds)
-        except TimeoutError:
-            pass
         self._wake.clear()

@@ -10,7 +10,6 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from workflows.models import TriggerContext
 from core.errors import InvalidInputError, NotFoundError
 from core.settings import Settings
 from dsl.triggers import validate_manual_inputs
@@ -21,6 +20,7 @@ from services.workflow_start import build_input, start_plan_run
 from store import runs
 from store.db import Database
 from store.incidents import get_snapshot
+from workflows.models import TriggerContext
 
 
 @dataclass(frozen=True)

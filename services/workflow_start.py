@@ -8,8 +8,8 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from workflows.models import TriggerContext, WorkflowInput
 from dsl.plan import WorkflowPlan
+from workflows.models import TriggerContext, WorkflowInput
 from workflows.names import SA_INCIDENT, SA_ORG, SA_PLAN_HASH, SA_SEVERITY, SA_WORKFLOW
 
 
@@ -58,14 +58,14 @@ def build_input(
 def _search_attributes(run_input: WorkflowInput) -> TypedSearchAttributes:
     incident = run_input.incident or {}
     pairs: list[SearchAttributePair[str]] = [
-        SA_ORG.value_set(run_input.org),
-        SA_WORKFLOW.value_set(run_input.plan.id),
-        SA_PLAN_HASH.value_set(run_input.plan.plan_hash),
+        SearchAttributePair(SA_ORG, run_input.org),
+        SearchAttributePair(SA_WORKFLOW, run_input.plan.id),
+        SearchAttributePair(SA_PLAN_HASH, run_input.plan.plan_hash),
     ]
     if incident.get("id"):
-        pairs.append(SA_INCIDENT.value_set(str(incident["id"])))
+        pairs.append(SearchAttributePair(SA_INCIDENT, str(incident["id"])))
     if incident.get("severity"):
-        pairs.append(SA_SEVERITY.value_set(str(incident["severity"])))
+        pairs.append(SearchAttributePair(SA_SEVERITY, str(incident["severity"])))
     return TypedSearchAttributes(pairs)
 
 

@@ -16,6 +16,8 @@ from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from dsl.plan import StepPlan
+    from dsl.templates import TemplateError, evaluate_condition, render_value
     from workflows.models import (
         EnrichIncidentInput,
         ProviderCallInput,
@@ -23,8 +25,6 @@ with workflow.unsafe.imports_passed_through():
         WorkflowInput,
         WorkflowOutcome,
     )
-    from dsl.plan import StepPlan
-    from dsl.templates import TemplateError, evaluate_condition, render_value
     from workflows.names import ENRICH_ACTIVITY, provider_activity
     from workflows.render_context import RenderContext
 

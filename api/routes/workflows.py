@@ -53,7 +53,9 @@ async def run_workflow(
 async def incident_runs(
     incident_id: str, principal: CurrentPrincipal, runs: RunServiceDep
 ) -> list[RunOut]:
-    return [RunOut.model_validate(v) for v in await runs.runs_for_incident(principal.org, incident_id)]
+    return [
+        RunOut.model_validate(v) for v in await runs.runs_for_incident(principal.org, incident_id)
+    ]
 
 
 def _workflow_out(entry: WorkflowEntry, last_runs: list[RunOut]) -> WorkflowOut:

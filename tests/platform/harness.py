@@ -42,8 +42,9 @@ class Platform:
     db: Database
 
     def token(self, org: str = "acme", roles: tuple[str, ...] = ("ORG_ADMIN",)) -> str:
-        return issue_token(self.settings.effective_jwt_secret(), org=org, roles=list(roles),
-                           sub=f"{org}-tester")
+        return issue_token(
+            self.settings.effective_jwt_secret(), org=org, roles=list(roles), sub=f"{org}-tester"
+        )
 
     def auth(self, org: str = "acme", *roles: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(org, roles or ('ORG_ADMIN',))}"}
@@ -61,8 +62,9 @@ def write_providers(path: Path, providers: dict[str, Any]) -> Path:
     return path
 
 
-def make_settings(tmp_path: Path, env: WorkflowEnvironment, workflows_dir: Path,
-                  providers: dict[str, Any]) -> Settings:
+def make_settings(
+    tmp_path: Path, env: WorkflowEnvironment, workflows_dir: Path, providers: dict[str, Any]
+) -> Settings:
     port = free_port()
     return Settings(
         data_dir=tmp_path / "data",
@@ -81,16 +83,22 @@ async def running_platform(settings: Settings, env: WorkflowEnvironment) -> Asyn
     await db.migrate()
     worker = build_worker(env.client, db, settings)
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=settings.api_port,
-                       log_level="warning", lifespan="on")
+        uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=settings.api_port,
+            log_level="warning",
+            lifespan="on",
+        )
     )
     async with worker:
         serving = asyncio.create_task(server.serve())
         try:
             while not server.started:
                 await asyncio.sleep(0.05)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}",
-                                         timeout=30) as http:
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30
+            ) as http:
                 await _wait_healthy(http)
                 yield Platform(settings=settings, client=env.client, http=http, db=db)
         finally:

@@ -14,8 +14,11 @@ async def sse_events(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
     async for line in response.aiter_lines():
         if line == "":
             if "data" in frame:
-                yield {"id": frame.get("id"), "event": frame.get("event"),
-                       "data": json.loads(frame["data"])}
+                yield {
+                    "id": frame.get("id"),
+                    "event": frame.get("event"),
+                    "data": json.loads(frame["data"]),
+                }
             frame = {}
         elif not line.startswith(":") and ":" in line:
             key, _, value = line.partition(":")

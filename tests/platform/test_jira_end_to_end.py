@@ -35,7 +35,9 @@ async def test_incident_opens_ticket_writes_it_back_and_notifies(
 ) -> None:
     listener = asyncio.create_task(_first_notification(platform))
     incident = await platform.create_incident(
-        title="Checkout 5xx", severity="SEV2", service="checkout",
+        title="Checkout 5xx",
+        severity="SEV2",
+        service="checkout",
         enrichments={"target_project": "OPS"},
     )
 
@@ -63,10 +65,20 @@ async def test_run_is_findable_in_temporal_by_incident_id(platform: Platform) ->
     await eventually(lambda: _ticketed(platform, incident["id"]))
 
     listed = subprocess.run(
-        [str(VENV_BIN / "temporal"), "workflow", "list", "--address",
-         platform.settings.resolved_temporal_address, "--output", "json",
-         "--query", f"FirelineIncidentId='{incident['id']}'"],
-        capture_output=True, text=True, check=True,
+        [
+            str(VENV_BIN / "temporal"),
+            "workflow",
+            "list",
+            "--address",
+            platform.settings.resolved_temporal_address,
+            "--output",
+            "json",
+            "--query",
+            f"FirelineIncidentId='{incident['id']}'",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     runs = json.loads(listed.stdout)
     assert [r["type"]["name"] for r in runs] == ["jira-incident-integration"]
@@ -74,8 +86,9 @@ async def test_run_is_findable_in_temporal_by_incident_id(platform: Platform) ->
         f"acme:{incident['id']}:jira-incident-integration:1"
     )
 
-    response = await platform.http.get(f"/v1/incidents/{incident['id']}/runs",
-                                       headers=platform.auth())
+    response = await platform.http.get(
+        f"/v1/incidents/{incident['id']}/runs", headers=platform.auth()
+    )
     [run] = response.json()
     assert run["workflow_id"] == "jira-incident-integration"
     assert run["status"] == "COMPLETED"
@@ -109,8 +122,9 @@ async def test_incident_without_target_project_starts_no_ticket_run(
 ) -> None:
     incident = await platform.create_incident(title="No project")
     await asyncio.sleep(1.0)  # give the dispatcher a few passes
-    response = await platform.http.get(f"/v1/incidents/{incident['id']}/runs",
-                                       headers=platform.auth())
+    response = await platform.http.get(
+        f"/v1/incidents/{incident['id']}/runs", headers=platform.auth()
+    )
     assert response.json() == []
     assert fake_jira.issues == []
 
@@ -118,6 +132,7 @@ async def test_incident_without_target_project_starts_no_ticket_run(
 async def test_another_org_cannot_see_runs(platform: Platform) -> None:
     incident = await platform.create_incident(enrichments={"target_project": "OPS"})
     await eventually(lambda: _ticketed(platform, incident["id"]))
-    response = await platform.http.get(f"/v1/incidents/{incident['id']}/runs",
-                                       headers=platform.auth("globex"))
+    response = await platform.http.get(
+        f"/v1/incidents/{incident['id']}/runs", headers=platform.auth("globex")
+    )
     assert response.status_code == 404

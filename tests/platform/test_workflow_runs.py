@@ -52,14 +52,18 @@ async def test_template_error_fails_the_run_naming_step_and_template(
 ) -> None:
     workflows = tmp_path / "wf"
     workflows.mkdir()
-    write_workflow(workflows, "typo", """
+    write_workflow(
+        workflows,
+        "typo",
+        """
         workflow:
           id: typo
           triggers: [{type: incident, events: [created]}]
           steps:
             - name: greet
               provider: {type: notify, with: {message: "owner is {{ incident.owner.name }}"}}
-        """)
+        """,
+    )
     settings = make_settings(tmp_path, temporal_env, workflows, {})
     async with running_platform(settings, temporal_env) as platform:
         incident = await platform.create_incident()
@@ -91,7 +95,10 @@ async def test_on_failure_continue_runs_later_steps(
 ) -> None:
     workflows = tmp_path / "wf"
     workflows.mkdir()
-    write_workflow(workflows, "tolerant", """
+    write_workflow(
+        workflows,
+        "tolerant",
+        """
         workflow:
           id: tolerant
           triggers: [{type: incident, events: [created]}]
@@ -103,7 +110,8 @@ async def test_on_failure_continue_runs_later_steps(
               provider:
                 type: notify
                 with: {message: "previous step {{ steps.broken.status }}"}
-        """)
+        """,
+    )
     settings = make_settings(tmp_path, temporal_env, workflows, {})
     async with running_platform(settings, temporal_env) as platform:
         await platform.create_incident()
@@ -125,8 +133,9 @@ async def test_workflow_with_unconfigured_provider_is_inactive_and_never_runs(
 
         incident = await platform.create_incident(enrichments={"target_project": "OPS"})
         await asyncio.sleep(1.0)
-        runs = await platform.http.get(f"/v1/incidents/{incident['id']}/runs",
-                                       headers=platform.auth())
+        runs = await platform.http.get(
+            f"/v1/incidents/{incident['id']}/runs", headers=platform.auth()
+        )
         assert runs.json() == []
 
 
@@ -136,20 +145,24 @@ async def test_broken_file_is_reported_and_the_others_still_run(
     workflows = tmp_path / "wf"
     workflows.mkdir()
     write_workflow(workflows, "hello", NOTIFY_ON_CREATE)
-    write_workflow(workflows, "broken", """
+    write_workflow(
+        workflows,
+        "broken",
+        """
         workflow:
           id: broken
           triggers: [{type: incident}]
           steps:
             - name: x
               provider: {type: notify, with: {mesage: hi}}
-        """)
+        """,
+    )
     settings = make_settings(tmp_path, temporal_env, workflows, {})
     async with running_platform(settings, temporal_env) as platform:
         listed = (await platform.http.get("/v1/workflows", headers=platform.auth())).json()
         broken = next(w for w in listed if w["file"].endswith("broken.yaml"))
         assert broken["active"] is False
-        assert any("broken.yaml:8:" in e and "mesage" in e for e in broken["errors"])
+        assert any("broken.yaml:7:39:" in e and "mesage" in e for e in broken["errors"])
         await platform.create_incident(title="db down")
         [note] = await eventually(lambda: _notifications(platform))
         assert note["message"] == "hello db down"
@@ -163,8 +176,9 @@ async def test_reload_picks_up_new_files_and_needs_org_admin(
     settings = make_settings(tmp_path, temporal_env, workflows, {})
     async with running_platform(settings, temporal_env) as platform:
         write_workflow(workflows, "hello", NOTIFY_ON_CREATE)
-        denied = await platform.http.post("/v1/workflows/reload",
-                                          headers=platform.auth("acme", "SRE_LEAD"))
+        denied = await platform.http.post(
+            "/v1/workflows/reload", headers=platform.auth("acme", "SRE_LEAD")
+        )
         assert denied.status_code == 403
         assert "ORG_ADMIN" in denied.json()["detail"]
         await platform.create_incident(title="before reload")
@@ -199,8 +213,11 @@ async def test_editing_yaml_never_changes_a_run_in_flight(
         """
     with HttpTarget() as target:
         gate_url = f"{target.url}/gate/pinned"
-        write_workflow(workflows, "pinned",
-                       template.replace("GATE_URL", gate_url).replace("VERSION", "version one"))
+        write_workflow(
+            workflows,
+            "pinned",
+            template.replace("GATE_URL", gate_url).replace("VERSION", "version one"),
+        )
         settings = make_settings(tmp_path, temporal_env, workflows, {})
         async with running_platform(settings, temporal_env) as platform:
             incident = await platform.create_incident()
@@ -208,8 +225,11 @@ async def test_editing_yaml_never_changes_a_run_in_flight(
             await eventually(lambda: _exists(platform, run_id))
             old_hash = platform_hash(platform, "pinned")
 
-            write_workflow(workflows, "pinned",
-                           template.replace("GATE_URL", gate_url).replace("VERSION", "version two"))
+            write_workflow(
+                workflows,
+                "pinned",
+                template.replace("GATE_URL", gate_url).replace("VERSION", "version two"),
+            )
             await platform.http.post("/v1/workflows/reload", headers=platform.auth())
             assert platform_hash(platform, "pinned") != old_hash
             target.release("pinned")
@@ -219,15 +239,17 @@ async def test_editing_yaml_never_changes_a_run_in_flight(
             description = await platform.client.get_workflow_handle(run_id).describe()
             assert description.typed_search_attributes is not None
             pinned = [
-                p.value for p in description.typed_search_attributes
+                p.value
+                for p in description.typed_search_attributes
                 if p.key.name == "FirelinePlanHash"
             ]
             assert pinned == [old_hash]
 
 
 def platform_hash(platform: Platform, workflow_id: str) -> str:
-    registry = WorkflowRegistry(platform.settings.workflows_dir,
-                                platform.settings.resolved_providers_file)
+    registry = WorkflowRegistry(
+        platform.settings.workflows_dir, platform.settings.resolved_providers_file
+    )
     registry.reload()
     entry = registry.find(workflow_id)
     assert entry is not None and entry.plan is not None

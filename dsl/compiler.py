@@ -1,0 +1,178 @@
+"""Workflow YAML -> validated spec -> frozen plan, with every problem as file:line:col.
+
+Compiling is pure; only `compile_file` and `load_directory` read files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from dsl.checks import duplicate_name_problems, plan_value_problems, provider_problems
+from dsl.diagnostics import Diagnostic, Problem
+from dsl.keep_compat import normalize_keep
+from dsl.plan import WorkflowPlan
+from dsl.plan_builder import build_plan
+from dsl.spec import WorkflowDocument, WorkflowSpec
+from dsl.spec_errors import validation_problems
+from dsl.template_checks import reference_checks, syntax_problems
+from dsl.yaml_source import LoadedYaml, Location, NodePath, SourceMap, YamlSyntaxError, load_yaml
+
+WORKFLOW_SUFFIXES = (".yaml", ".yml")
+_WRAPPER = "workflow"
+_RUNBOOK = "runbook"
+_FIRST_CHARACTER = Location(1, 1)
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    file: str
+    plan: WorkflowPlan | None  # None when there is any error
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    is_runbook: bool = False  # a `runbook:` file: not compiled here
+    id_location: Location = _FIRST_CHARACTER  # where the workflow id is written
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+
+def compile_file(path: Path) -> CompileResult:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return _failed(str(path), _FIRST_CHARACTER, f"cannot read file: {error}")
+    return compile_text(text, str(path))
+
+
+def load_directory(directory: Path) -> list[CompileResult]:
+    """Every workflow file in `directory` (runbooks skipped), ids unique across files."""
+    results = [compile_file(path) for path in workflow_files(directory)]
+    return check_unique_ids([r for r in results if not r.is_runbook])
+
+
+def workflow_files(directory: Path) -> list[Path]:
+    """The *.yaml and *.yml files directly in `directory`, sorted by name."""
+    return sorted(p for p in directory.iterdir() if p.is_file() and _is_yaml(p))
+
+
+def check_unique_ids(results: Iterable[CompileResult]) -> list[CompileResult]:
+    """The second file with an id already used gets an error naming the first."""
+    first_file: dict[str, str] = {}
+    checked = []
+    for result in results:
+        plan = result.plan
+        if plan is not None and plan.id in first_file:
+            message = f"duplicate workflow id '{plan.id}': already defined in {first_file[plan.id]}"
+            error = _diagnostic_at(result.file, result.id_location, message)
+            result = replace(result, plan=None, diagnostics=[*result.diagnostics, error])
+        elif plan is not None:
+            first_file[plan.id] = result.file
+        checked.append(result)
+    return checked
+
+
+def compile_text(text: str, filename: str) -> CompileResult:
+    try:
+        loaded = load_yaml(text)
+    except YamlSyntaxError as error:
+        return _failed(filename, error.location, error.message)
+    data = loaded.data
+    if not isinstance(data, Mapping):
+        found = "an empty file" if data is None else f"a {type(data).__name__}"
+        return _failed(filename, _FIRST_CHARACTER, f"expected a 'workflow:' mapping, got {found}")
+    if _RUNBOOK in data:
+        return CompileResult(filename, None, is_runbook=True)
+    return _Compilation(filename, loaded).run()
+
+
+class _Compilation:
+    def __init__(self, filename: str, loaded: LoadedYaml) -> None:
+        self.filename = filename
+        self.data: Mapping[str, Any] = loaded.data
+        self.root: NodePath = (_WRAPPER,) if _WRAPPER in self.data else ()
+        self.source = loaded.source
+        self.problems: list[Problem] = [
+            Problem(d.path, f"duplicate key '{d.path[-1]}': the later value wins", "warning", True)
+            for d in loaded.duplicate_keys
+        ]
+
+    def run(self) -> CompileResult:
+        self.problems += syntax_problems(self.data, self.root)
+        spec = self._validated()
+        plan = None
+        if spec is not None:
+            self._check(spec)
+            if not any(p.severity == "error" for p in self.problems):
+                plan = build_plan(spec, self.filename, self._step_lines(spec))
+        return CompileResult(
+            self.filename,
+            plan,
+            self._diagnostics(),
+            id_location=self.source.locate((*self.root, "id")),
+        )
+
+    def _validated(self) -> WorkflowSpec | None:
+        body = self.data[_WRAPPER] if self.root else self.data
+        normalized = normalize_keep(body, self.root)
+        self.source = self.source.with_moves(normalized.moved)
+        self.problems += [
+            Problem(path, "enrich_incident is given both on the step and in provider.with")
+            for path in normalized.clashes
+        ]
+        document = {**self.data, _WRAPPER: normalized.body} if self.root else normalized.body
+        try:
+            if self.root:
+                return WorkflowDocument.model_validate(document).workflow
+            return WorkflowSpec.model_validate(document)
+        except ValidationError as error:
+            model: type[BaseModel] = WorkflowDocument if self.root else WorkflowSpec
+            self.problems += validation_problems(error, self.source, model)
+            return None
+
+    def _check(self, spec: WorkflowSpec) -> None:
+        self.problems += duplicate_name_problems(spec, self.root)
+        for located in spec.located_steps():
+            self.problems += provider_problems(located, self.root)
+        self.problems += reference_checks(spec, self.root, self.source)
+        self.problems += plan_value_problems(spec, self.root)
+
+    def _step_lines(self, spec: WorkflowSpec) -> dict[tuple[str, int], int]:
+        return {
+            located.path: self.source.locate((*self.root, *located.path)).line
+            for located in spec.located_steps()
+        }
+
+    def _diagnostics(self) -> list[Diagnostic]:
+        diagnostics = [_diagnostic(self.filename, self.source, p) for p in self.problems]
+        return sorted(diagnostics, key=lambda d: (d.line, d.col))
+
+
+def _diagnostic(filename: str, source: SourceMap, problem: Problem) -> Diagnostic:
+    if problem.template_line is not None:
+        location = source.text_location(problem.path, problem.template_line)
+    else:
+        location = source.locate(problem.path, at_key=problem.at_key)
+    return _diagnostic_at(filename, location, problem.message, problem.severity)
+
+
+def _diagnostic_at(
+    filename: str, location: Location, message: str, severity: str = "error"
+) -> Diagnostic:
+    return Diagnostic(filename, location.line, location.col, message, severity)
+
+
+def _failed(filename: str, location: Location, message: str) -> CompileResult:
+    return CompileResult(filename, None, [_diagnostic_at(filename, location, message)])
+
+
+def _is_yaml(path: Path) -> bool:
+    return path.suffix.lower() in WORKFLOW_SUFFIXES

@@ -1,0 +1,225 @@
+"""The provider catalog: which providers exist and which parameters each one takes.
+
+Checks are static: they look at the keys of `with` and at literal values; a template
+value is accepted wherever it could render to the right thing.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from dsl.templates import is_template
+
+ConfigRule = Literal["required", "optional", "none"]
+ValueShape = Literal["any", "list", "mapping"]
+
+_HINTS = {
+    "enrich_alert": "Fireline enriches incidents, not alerts: use enrich_incident",
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    required: bool = False
+    shape: ValueShape = "any"
+    default: Any = None  # filled into the plan when the author leaves it out
+    choices: tuple[str, ...] = ()
+    alias_of: str | None = None  # a Keep spelling of another parameter
+
+
+@dataclass(frozen=True)
+class ProviderType:
+    name: str
+    parameters: tuple[Parameter, ...]
+    config: ConfigRule
+    # Requirements that depend on which parameters are given (jira create vs update).
+    requirements: Callable[[Mapping[str, Any]], list[str]] | None = None
+    _by_name: dict[str, Parameter] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {p.name: p for p in self.parameters})
+
+    @property
+    def needs_config(self) -> bool:
+        return self.config == "required"
+
+    @property
+    def parameter_names(self) -> list[str]:
+        return sorted(self._by_name)
+
+    def parameter(self, name: str) -> Parameter | None:
+        return self._by_name.get(name)
+
+    def unknown_parameter_message(self, name: str) -> str:
+        known = ", ".join(self.parameter_names)
+        message = f"unknown parameter '{name}' for provider '{self.name}'"
+        if name in _HINTS:
+            return f"{message}: {_HINTS[name]}"
+        close = difflib.get_close_matches(name, self.parameter_names, n=1)
+        if close:
+            message += f"; did you mean '{close[0]}'?"
+        return f"{message} (known: {known})"
+
+    def value_problems(self, params: Mapping[str, Any]) -> dict[str, str]:
+        """Problems with given values, by parameter name (unknown names excluded)."""
+        problems: dict[str, str] = {}
+        for name, value in params.items():
+            parameter = self.parameter(name)
+            if parameter is None:
+                continue
+            problem = _value_problem(parameter, value) or self._alias_clash(parameter, params)
+            if problem:
+                problems[name] = problem
+        return problems
+
+    def missing_requirements(self, params: Mapping[str, Any]) -> list[str]:
+        given = {self._canonical(name) for name in params}
+        missing = [
+            f"provider '{self.name}' needs parameter '{p.name}'"
+            for p in self.parameters
+            if p.required and p.name not in given
+        ]
+        if self.requirements is not None:
+            missing.extend(self.requirements(params))
+        return missing
+
+    def normalized(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Parameters as the activity receives them: aliases renamed, defaults filled."""
+        result = {self._canonical(name): value for name, value in params.items()}
+        for parameter in self.parameters:
+            if parameter.default is not None:
+                result.setdefault(parameter.name, parameter.default)
+        return result
+
+    def _canonical(self, name: str) -> str:
+        parameter = self.parameter(name)
+        return parameter.alias_of if parameter and parameter.alias_of else name
+
+    def _alias_clash(self, parameter: Parameter, params: Mapping[str, Any]) -> str | None:
+        if parameter.alias_of and parameter.alias_of in params:
+            return f"give '{parameter.alias_of}' or '{parameter.name}', not both"
+        return None
+
+
+def _value_problem(parameter: Parameter, value: Any) -> str | None:
+    if isinstance(value, str) and is_template(value):
+        return None
+    if parameter.shape == "list" and not isinstance(value, list):
+        return f"parameter '{parameter.name}' must be a list"
+    if parameter.shape == "mapping" and not isinstance(value, dict):
+        return f"parameter '{parameter.name}' must be a mapping"
+    if parameter.choices and str(value).upper() not in parameter.choices:
+        return f"parameter '{parameter.name}' must be one of {', '.join(parameter.choices)}"
+    return None
+
+
+_JIRA_CHANGES = (
+    "summary",
+    "description",
+    "issue_type",
+    "priority",
+    "labels",
+    "components",
+    "custom_fields",
+    "transition_to",
+    "comment",
+)
+
+
+def _jira_requirements(params: Mapping[str, Any]) -> list[str]:
+    if "issue_id" in params:
+        if any(name in params for name in _JIRA_CHANGES):
+            return []
+        return [
+            "jira with issue_id updates an issue: give at least one of " + ", ".join(_JIRA_CHANGES)
+        ]
+    missing = []
+    if "project_key" not in params and "board_name" not in params:
+        missing.append(
+            "jira needs 'project_key' (or Keep's 'board_name') to create an issue; "
+            "give 'issue_id' to update one instead"
+        )
+    if "summary" not in params:
+        missing.append(
+            "jira needs 'summary' to create an issue; give 'issue_id' to update one instead"
+        )
+    return missing
+
+
+_HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+PROVIDERS: Mapping[str, ProviderType] = {
+    provider.name: provider
+    for provider in (
+        ProviderType(
+            name="jira",
+            config="required",
+            requirements=_jira_requirements,
+            parameters=(
+                Parameter("project_key"),
+                Parameter("board_name", alias_of="project_key"),
+                Parameter("summary"),
+                Parameter("description"),
+                Parameter("issue_type"),
+                Parameter("priority"),
+                Parameter("labels", shape="list"),
+                Parameter("components", shape="list"),
+                Parameter("custom_fields", shape="mapping"),
+                Parameter("issue_id"),
+                Parameter("transition_to"),
+                Parameter("comment"),
+            ),
+        ),
+        ProviderType(
+            name="notify",
+            config="none",
+            parameters=(
+                Parameter("message", required=True),
+                Parameter("links", shape="list"),
+                Parameter("title"),
+                Parameter("severity"),
+            ),
+        ),
+        ProviderType(
+            name="slack",
+            config="required",
+            parameters=(
+                Parameter("message", required=True),
+                Parameter("blocks", shape="list"),
+                Parameter("channel"),
+                Parameter("username"),
+                Parameter("icon_emoji"),
+            ),
+        ),
+        ProviderType(
+            name="http",
+            config="optional",
+            parameters=(
+                Parameter("url", required=True),
+                Parameter("method", default="GET", choices=_HTTP_METHODS),
+                Parameter("headers", shape="mapping"),
+                Parameter("params", shape="mapping"),
+                Parameter("body"),
+                Parameter("json"),
+                Parameter("timeout"),
+            ),
+        ),
+        ProviderType(
+            name="enrich",
+            config="none",
+            parameters=(Parameter("enrichments", required=True, shape="mapping"),),
+        ),
+    )
+}
+
+
+def provider_type(name: str) -> ProviderType | None:
+    return PROVIDERS.get(name)
+
+
+def unknown_provider_message(name: str) -> str:
+    return f"unknown provider type '{name}' (known: {', '.join(sorted(PROVIDERS))})"
