@@ -15,6 +15,8 @@ from api.routes import health, incidents, notifications, workflows
 from api.state import AppState
 from core.settings import Settings
 from services.dispatch import Dispatcher
+from services.reload import reload_definitions
+from services.schedules import sync_schedules
 from services.temporal import connect
 from services.workflow_registry import WorkflowRegistry
 from store.db import Database
@@ -52,9 +54,7 @@ async def _open_state(settings: Settings) -> AppState:
     db = Database(settings.resolved_database_url)
     await db.migrate()
     registry = WorkflowRegistry(settings.workflows_dir, settings.resolved_providers_file)
-    for entry in registry.reload():
-        for problem in entry.errors:
-            log.warning("workflow file has errors and will not run: %s", problem)
+    await reload_definitions(registry, None, settings)
     return AppState(
         settings=settings, db=db, jwt_secret=settings.effective_jwt_secret(), registry=registry
     )
@@ -67,5 +67,6 @@ async def _connect_and_dispatch(state: AppState) -> None:
             state.temporal_client = await connect(state.settings, wait_seconds=5)
         except RuntimeError as err:
             log.warning("%s", err)
+    await sync_schedules(state.temporal_client, state.registry, state.settings)
     state.dispatcher = Dispatcher(state.db, state.temporal_client, state.registry, state.settings)
     await state.dispatcher.run_forever()

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_ui_url: str | None = None
     task_queue: str = "fireline"
+    # Interval workflows are not tied to an incident, so no org can be inferred: each
+    # org listed here gets its own schedule per interval workflow (JSON list).
+    schedule_orgs: list[str] = ["default"]
 
     jwt_secret: str = DEFAULT_JWT_SECRET
     dispatch_poll_seconds: float = 1.0

@@ -28,7 +28,7 @@ async def start_plan_run(
             id=run_id,
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=_search_attributes(run_input),
+            search_attributes=search_attributes(run_input),
             static_summary=_summary(run_input),
         )
     except WorkflowAlreadyStartedError:
@@ -55,7 +55,7 @@ def build_input(
     )
 
 
-def _search_attributes(run_input: WorkflowInput) -> TypedSearchAttributes:
+def search_attributes(run_input: WorkflowInput) -> TypedSearchAttributes:
     incident = run_input.incident or {}
     pairs: list[SearchAttributePair[str]] = [
         SearchAttributePair(SA_ORG, run_input.org),

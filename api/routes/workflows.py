@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, status
 
 from api.auth import require_roles
-from api.dependencies import CurrentPrincipal
+from api.dependencies import AppStateDep, CurrentPrincipal
 from api.platform_dependencies import RegistryDep, RunServiceDep
 from api.schemas.workflows import ManualRunIn, ReloadOut, RunOut, WorkflowOut
+from services.reload import reload_definitions
 from services.workflow_registry import WorkflowEntry, WorkflowRegistry
 
 router = APIRouter(prefix="/v1", tags=["workflows"])
@@ -30,8 +31,9 @@ async def list_workflows(
     response_model=ReloadOut,
     dependencies=[Depends(require_roles("ORG_ADMIN"))],
 )
-async def reload_workflows(registry: RegistryDep) -> ReloadOut:
-    return _reload_out(registry, registry.reload())
+async def reload_workflows(registry: RegistryDep, state: AppStateDep) -> ReloadOut:
+    entries = await reload_definitions(registry, state.temporal_client, state.settings)
+    return _reload_out(registry, entries)
 
 
 @router.post(

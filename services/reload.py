@@ -1,0 +1,25 @@
+"""Reload workflow definitions and bring Temporal Schedules in line with them."""
+
+from __future__ import annotations
+
+import logging
+
+from temporalio.client import Client
+
+from core.settings import Settings
+from services.schedules import sync_schedules
+from services.workflow_registry import WorkflowEntry, WorkflowRegistry
+
+log = logging.getLogger("fireline.reload")
+
+
+async def reload_definitions(
+    registry: WorkflowRegistry, client: Client | None, settings: Settings
+) -> list[WorkflowEntry]:
+    entries = registry.reload()
+    for entry in entries:
+        for problem in entry.errors:
+            log.warning("workflow file has errors and will not run: %s", problem)
+    if client is not None:
+        await sync_schedules(client, registry, settings)
+    return entries
