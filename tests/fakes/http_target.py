@@ -66,8 +66,9 @@ class FakeHTTPServer:
 
     With an `ssl_context` (server side, holding a certificate) it serves HTTPS."""
 
-    def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, *, ssl_context: ssl.SSLContext | None = None, port: int = 0) -> None:
         self._ssl_context = ssl_context
+        self._port = port
         self._recorded: list[RecordedRequest] = []
         self._record_lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -77,7 +78,7 @@ class FakeHTTPServer:
         raise NotImplementedError
 
     def start(self) -> Self:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self._serve))
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), _handler_class(self._serve))
         if self._ssl_context is not None:
             self._server.socket = self._ssl_context.wrap_socket(
                 self._server.socket, server_side=True

@@ -137,11 +137,12 @@ class FakeJira(FakeHTTPServer):
         projects: Mapping[str, Iterable[str]] | None = None,
         deployment_type: str = "Server",
         ssl_context: ssl.SSLContext | None = None,
+        port: int = 0,
     ) -> None:
         """`users`: name -> password or API token; `tokens`: bearer tokens (PATs);
         `projects`: key -> component names; `deployment_type`: "Server" or "Cloud";
         `ssl_context`: serve HTTPS with its certificate."""
-        super().__init__(ssl_context=ssl_context)
+        super().__init__(ssl_context=ssl_context, port=port)
         self.users = dict(users if users is not None else {self.USER: self.API_TOKEN})
         self.tokens = set(tokens if tokens is not None else {self.PAT})
         projects = projects if projects is not None else {"OPS": ("api", "database"), "SEC": ()}
