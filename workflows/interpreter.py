@@ -71,7 +71,7 @@ class _PlanRun:
             results = await self._call_provider(step, self.context.values())
         else:
             results = [
-                await self._call_provider(step, self.context.values(foreach=item), index)
+                await self._call_provider(step, self._foreach_values(item, index), index)
                 for index, item in enumerate(self._foreach_items(step))
             ]
         await self._enrich(step, results)
@@ -91,6 +91,10 @@ class _PlanRun:
                 f"{type(items).__name__} from template {step.foreach!r}"
             )
         return list(items)
+
+    def _foreach_values(self, item: Any, index: int) -> dict[str, Any]:
+        """Keep's convention: the current item is `foreach.value`."""
+        return self.context.values(foreach={"value": item, "index": index})
 
     def _render(self, step: StepPlan, field: str, value: Any, values: dict[str, Any]) -> Any:
         try:
