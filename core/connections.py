@@ -48,9 +48,9 @@ class Connections:
             return cls({}, problem=f"providers file {path} does not exist")
         try:
             raw = yaml.safe_load(expand_env_refs(path.read_text())) or {}
-            return cls({name: Connection.model_validate(v) for name, v in raw.items()})
-        except (ValueError, ValidationError, yaml.YAMLError, AttributeError) as err:
-            return cls({}, problem=f"providers file {path}: {_short(err)}")
+            return cls({name: _parse(name, value) for name, value in raw.items()})
+        except (ValueError, yaml.YAMLError, AttributeError) as err:
+            return cls({}, problem=f"providers file {path}: {str(err).splitlines()[0]}")
 
     def get(self, name: str, expected_type: str) -> Connection:
         connection = self._by_name.get(name)
@@ -73,8 +73,10 @@ class Connections:
         return {name: c.type for name, c in self._by_name.items()}
 
 
-def _short(err: Exception) -> str:
-    # A pydantic error would echo the offending input, which may hold a secret.
-    if isinstance(err, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-    return str(err).splitlines()[0]
+def _parse(name: str, value: Any) -> Connection:
+    try:
+        return Connection.model_validate(value)
+    except ValidationError as err:
+        # Only locations and messages: pydantic's own text echoes the input, maybe a secret.
+        problems = (f"{'.'.join(map(str, (name, *e['loc'])))}: {e['msg']}" for e in err.errors())
+        raise ValueError("; ".join(problems)) from None

@@ -117,21 +117,26 @@ def _value_problem(parameter: Parameter, value: Any) -> str | None:
     return None
 
 
-_JIRA_CHANGES = (
-    "summary",
-    "description",
+# What an update of an existing ticket can change (connectors.jira.update_issue).
+_JIRA_CHANGES = ("summary", "description", "labels", "transition_to", "comment")
+_JIRA_CREATE_ONLY = (
+    "project_key",
+    "board_name",
     "issue_type",
     "priority",
-    "labels",
     "components",
     "custom_fields",
-    "transition_to",
-    "comment",
 )
 
 
 def _jira_requirements(params: Mapping[str, Any]) -> list[str]:
     if "issue_id" in params:
+        create_only = [name for name in _JIRA_CREATE_ONLY if name in params]
+        if create_only:
+            return [
+                f"jira with issue_id updates an issue, which cannot set {', '.join(create_only)}; "
+                "those only apply when creating (without issue_id)"
+            ]
         if any(name in params for name in _JIRA_CHANGES):
             return []
         return [

@@ -59,6 +59,8 @@ def _entry(result: CompileResult, connections: Connections) -> WorkflowEntry:
 
 
 def _inactive_reason(plan: WorkflowPlan, connections: Connections) -> str | None:
+    if plan.disabled:
+        return "disabled in the file (disabled: true)"
     configured = connections.describe()
     for provider_type, connection in sorted(plan.providers_used(), key=str):
         if not PROVIDERS[provider_type].needs_config:

@@ -59,3 +59,13 @@ def test_durations(text, seconds):
 def test_invalid_durations(text):
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_jira_update_refuses_fields_only_a_create_can_set():
+    jira = provider_type("jira")
+    problems = jira.missing_requirements({"issue_id": "OPS-1", "priority": "High", "comment": "x"})
+    assert problems == [
+        "jira with issue_id updates an issue, which cannot set priority; "
+        "those only apply when creating (without issue_id)"
+    ]
+    assert jira.missing_requirements({"issue_id": "OPS-1", "transition_to": "Done"}) == []

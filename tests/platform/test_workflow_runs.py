@@ -139,6 +139,18 @@ async def test_workflow_with_unconfigured_provider_is_inactive_and_never_runs(
         assert runs.json() == []
 
 
+def test_disabled_workflow_is_listed_inactive(tmp_path: Path) -> None:
+    write_workflow(
+        tmp_path,
+        "off",
+        NOTIFY_ON_CREATE.replace("  id: say-hello", "  id: paused\n  disabled: true"),
+    )
+    registry = WorkflowRegistry(tmp_path, tmp_path / "providers.yaml")
+    [entry] = registry.reload()
+    assert entry.inactive_reason == "disabled in the file (disabled: true)"
+    assert registry.active_plans() == []
+
+
 async def test_broken_file_is_reported_and_the_others_still_run(
     tmp_path: Path, temporal_env: WorkflowEnvironment
 ) -> None:
