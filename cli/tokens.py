@@ -30,7 +30,6 @@ def print_token(
 ) -> None:
     if not org.strip():
         raise typer.BadParameter("must not be empty", param_hint="--org")
+    checked_roles = parse_roles(roles)  # before the secret: a refused call writes nothing
     secret = Settings().effective_jwt_secret()
-    typer.echo(
-        issue_token(secret, org=org, roles=parse_roles(roles), sub=sub, ttl_seconds=ttl_seconds)
-    )
+    typer.echo(issue_token(secret, org=org, roles=checked_roles, sub=sub, ttl_seconds=ttl_seconds))

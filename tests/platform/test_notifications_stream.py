@@ -268,15 +268,6 @@ async def test_shipped_announce_turns_its_link_input_into_a_link(platform: Platf
     assert note["links"] == [{"text": url, "url": url, "external": True}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG yaml_workflows/announce.yaml:17: an optional input that is not given is absent "
-        "from `inputs` (dsl/triggers.py validate_manual_inputs), so the strict template "
-        "`... if inputs.link else []` fails the run with \"undefined: 'dict object' has no "
-        "attribute 'link'\"; use `if has(inputs.link)`"
-    ),
-)
 async def test_shipped_announce_runs_without_its_optional_link(platform: Platform) -> None:
     run_id = await run_to_completion(platform, "announce", {"message": "No link"})
     [note] = await listed(platform)
