@@ -63,6 +63,10 @@ class _PlanRun:
             return await self._run_step(step)
         except StepError as err:
             return StepOutcome(name=step.name, status="failed", error=str(err))
+        except Exception as err:  # anything else would retry the workflow task forever
+            reason = f"{type(err).__name__}: {err}"
+            error = f"step '{step.name}' (line {step.line}) failed unexpectedly: {reason}"
+            return StepOutcome(name=step.name, status="failed", error=error)
 
     async def _run_step(self, step: StepPlan) -> StepOutcome:
         if step.condition and not self._check(step, "if", step.condition):
