@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from api.dependencies import TemporalUnavailableError
 from api.errors import install_error_handlers
-from api.platform_dependencies import TemporalUnavailableError
 from api.routes import health, incidents, notifications, workflows
 from api.state import AppState
 from core.settings import Settings

@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
-from api.dependencies import CurrentPrincipal
-from api.platform_dependencies import NotificationFeedDep
+from api.dependencies import CurrentPrincipal, NotificationFeedDep
 from notifications.models import SSE_KEEPALIVE, Notification, sse_frame
 from services.notifications import NotificationFeed
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, status
 
 from api.auth import require_roles
-from api.dependencies import AppStateDep, CurrentPrincipal
-from api.platform_dependencies import RegistryDep, RunServiceDep
+from api.dependencies import AppStateDep, CurrentPrincipal, RegistryDep, RunServiceDep
 from api.schemas.workflows import ManualRunIn, ReloadOut, RunOut, WorkflowOut
 from services.reload import reload_definitions
 from services.workflow_registry import WorkflowEntry, WorkflowRegistry
