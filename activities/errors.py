@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 
 from connectors.errors import ConnectorError
-from core.errors import FirelineError
+from core.errors import FirelineError, describe_validation_error
 
 
 @contextmanager
@@ -26,9 +26,8 @@ def as_activity_failure(what: str) -> Iterator[None]:
             f"{what}: {err}", type=type(err).__name__, non_retryable=True
         ) from None
     except ValidationError as err:  # a badly written connection: retrying cannot help
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
         raise ApplicationError(
-            f"{what}: invalid settings in the providers file: {problems}",
+            f"{what}: invalid settings in the providers file: {describe_validation_error(err)}",
             type="ConnectionSettingsError",
             non_retryable=True,
         ) from None

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core.errors import ProviderNotConfiguredError
+from core.errors import ProviderNotConfiguredError, describe_validation_error
 from core.settings import expand_env_refs
 
 
@@ -77,6 +77,4 @@ def _parse(name: str, value: Any) -> Connection:
     try:
         return Connection.model_validate(value)
     except ValidationError as err:
-        # Only locations and messages: pydantic's own text echoes the input, maybe a secret.
-        problems = (f"{'.'.join(map(str, (name, *e['loc'])))}: {e['msg']}" for e in err.errors())
-        raise ValueError("; ".join(problems)) from None
+        raise ValueError(describe_validation_error(err, prefix=(name,))) from None

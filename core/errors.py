@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class FirelineError(Exception):
     """Base of every error we raise on purpose."""
@@ -29,3 +31,10 @@ class ProviderNotConfiguredError(FirelineError):
 
 class StepFailedError(FirelineError):
     """A workflow step failed; the message names the step, template and what to do."""
+
+
+def describe_validation_error(err: ValidationError, *, prefix: tuple[str, ...] = ()) -> str:
+    """Each problem as `field.path: message`, never the input (it may hold a secret)."""
+    return "; ".join(
+        f"{'.'.join(map(str, (*prefix, *e['loc'])))}: {e['msg']}" for e in err.errors()
+    )
