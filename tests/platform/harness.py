@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import textwrap
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ from typing import Any
 import httpx
 import uvicorn
 import yaml
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -55,6 +57,38 @@ class Platform:
         assert response.status_code == 201, response.text
         result: dict[str, Any] = response.json()
         return result
+
+    async def incident(self, incident_id: str, org: str = "acme") -> dict[str, Any]:
+        response = await self.http.get(f"/v1/incidents/{incident_id}", headers=self.auth(org))
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def notifications(self, org: str = "acme", **params: Any) -> list[dict[str, Any]]:
+        response = await self.http.get("/v1/notifications", params=params, headers=self.auth(org))
+        assert response.status_code == 200, response.text
+        result: list[dict[str, Any]] = response.json()
+        return result
+
+    async def messages(self, org: str = "acme") -> list[str]:
+        return [note["message"] for note in await self.notifications(org)]
+
+    async def run_exists(self, run_id: str) -> bool:
+        try:
+            await self.client.get_workflow_handle(run_id).describe()
+        except RPCError:
+            return False
+        return True
+
+    async def finished_status(self, run_id: str) -> WorkflowExecutionStatus | None:
+        """The run's final status; None while it is still running."""
+        status = (await self.client.get_workflow_handle(run_id).describe()).status
+        return None if status in (None, WorkflowExecutionStatus.RUNNING) else status
+
+
+def write_workflow(directory: Path, name: str, body: str) -> Path:
+    path = directory / f"{name}.yaml"
+    path.write_text(textwrap.dedent(body))
+    return path
 
 
 def write_providers(path: Path, providers: dict[str, Any]) -> Path:

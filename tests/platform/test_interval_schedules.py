@@ -9,8 +9,13 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from services.schedules import schedule_id
-from tests.platform.harness import Platform, eventually, make_settings, running_platform
-from tests.platform.test_workflow_runs import write_workflow
+from tests.platform.harness import (
+    Platform,
+    eventually,
+    make_settings,
+    running_platform,
+    write_workflow,
+)
 
 HEARTBEAT = """
 workflow:
@@ -20,11 +25,6 @@ workflow:
     - name: beat
       provider: {type: notify, with: {message: "VERSION"}}
 """
-
-
-async def _messages(platform: Platform, org: str) -> list[str]:
-    response = await platform.http.get("/v1/notifications", headers=platform.auth(org))
-    return [n["message"] for n in response.json()]
 
 
 async def _schedule_exists(platform: Platform, sid: str) -> bool:
@@ -48,7 +48,7 @@ async def test_interval_workflow_runs_on_a_schedule_that_follows_reloads(
         await eventually(lambda: _schedule_exists(platform, sid))
         beats: Any = await eventually(lambda: _at_least(platform, "acme", "beat one", 2))
         assert set(beats) == {"beat one"}
-        assert "beat one" in await eventually(lambda: _messages(platform, "globex"))
+        assert "beat one" in await eventually(lambda: platform.messages("globex"))
 
         write_workflow(workflows, "heartbeat", HEARTBEAT.replace("VERSION", "beat two"))
         await platform.http.post("/v1/workflows/reload", headers=platform.auth())
@@ -61,5 +61,5 @@ async def test_interval_workflow_runs_on_a_schedule_that_follows_reloads(
 
 
 async def _at_least(platform: Platform, org: str, message: str, count: int) -> list[str]:
-    messages = await _messages(platform, org)
+    messages = await platform.messages(org)
     return messages if messages.count(message) >= count else []

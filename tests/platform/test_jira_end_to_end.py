@@ -15,8 +15,7 @@ from tests.platform.sse import sse_events
 
 
 async def _ticketed(platform: Platform, incident_id: str) -> dict[str, Any] | None:
-    response = await platform.http.get(f"/v1/incidents/{incident_id}", headers=platform.auth())
-    incident: dict[str, Any] = response.json()
+    incident = await platform.incident(incident_id)
     return incident if incident["enrichments"].get("ticket_id") else None
 
 

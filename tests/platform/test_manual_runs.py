@@ -128,12 +128,6 @@ async def start_sentinel(
     return run_id
 
 
-async def notifications(platform: Platform, org: str) -> list[dict[str, Any]]:
-    response = await platform.http.get("/v1/notifications", headers=platform.auth(org))
-    result: list[dict[str, Any]] = response.json()
-    return result
-
-
 async def test_manual_run_starts_and_completes(platform: Platform) -> None:
     org = new_org()
     response = await post_run(
@@ -160,7 +154,7 @@ async def test_manual_run_starts_and_completes(platform: Platform) -> None:
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     [shown] = await eventually(lambda: _completed_runs(platform, org, "announce"))
     assert shown["run_id"] == run_id
-    [note] = await notifications(platform, org)
+    [note] = await platform.notifications(org)
     assert note["message"] == "Deploy freeze"
     assert note["source"] == run_id
     await assert_only_run_is(platform, org, "announce", run_id)
@@ -177,7 +171,7 @@ async def test_typed_inputs_reach_the_run_with_defaults(platform: Platform) -> N
     response = await post_run(platform, "typed", body, org, "ONCALL_ENGINEER")
     assert response.status_code == 201, response.text
     await platform.client.get_workflow_handle(response.json()["run_id"]).result()
-    [note] = await notifications(platform, org)
+    [note] = await platform.notifications(org)
     assert note["message"] == "scale up x3"
     assert note["title"] == "sre"
 
@@ -307,7 +301,7 @@ async def test_run_about_an_own_incident_is_linked_to_it(platform: Platform) -> 
         f"/v1/incidents/{incident['id']}/runs", headers=platform.auth(org)
     )
     assert run_id in [r["run_id"] for r in runs.json()]
-    notes = await notifications(platform, org)
+    notes = await platform.notifications(org)
     [note] = [n for n in notes if n["source"] == run_id]
     assert note["incident_id"] == incident["id"]
 

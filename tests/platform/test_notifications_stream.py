@@ -77,18 +77,9 @@ async def run_to_completion(
 async def shout(platform: Platform, message: str, org: str = "acme") -> dict[str, Any]:
     """Run `shout`; return the notification it stored (as the list endpoint shows it)."""
     run_id = await run_to_completion(platform, "shout", {"message": message}, org)
-    [note] = [n for n in await listed(platform, org) if n["source"] == run_id]
+    [note] = [n for n in await platform.notifications(org) if n["source"] == run_id]
     assert note["message"] == message
     return note
-
-
-async def listed(platform: Platform, org: str = "acme", **params: Any) -> list[dict[str, Any]]:
-    response = await platform.http.get(
-        "/v1/notifications", headers=platform.auth(org), params=params
-    )
-    assert response.status_code == 200, response.text
-    result: list[dict[str, Any]] = response.json()
-    return result
 
 
 def as_streamed(note: dict[str, Any]) -> dict[str, Any]:
@@ -155,17 +146,17 @@ async def test_last_event_id_header_wins_over_the_after_id_query(platform: Platf
 
 async def test_list_endpoint_pages_with_after_id(platform: Platform) -> None:
     notes = [await shout(platform, text) for text in ("one", "two", "three")]
-    assert [n["message"] for n in await listed(platform)] == ["one", "two", "three"]
-    after_first = await listed(platform, after_id=notes[0]["id"])
+    assert [n["message"] for n in await platform.notifications()] == ["one", "two", "three"]
+    after_first = await platform.notifications(after_id=notes[0]["id"])
     assert [n["id"] for n in after_first] == [notes[1]["id"], notes[2]["id"]]
-    assert await listed(platform, after_id=notes[2]["id"]) == []
-    assert [n["id"] for n in await listed(platform, limit=1)] == [notes[0]["id"]]
+    assert await platform.notifications(after_id=notes[2]["id"]) == []
+    assert [n["id"] for n in await platform.notifications(limit=1)] == [notes[0]["id"]]
 
 
 async def test_another_org_never_sees_the_notifications(platform: Platform) -> None:
     await shout(platform, "acme secret one", org="acme")
     await shout(platform, "acme secret two", org="acme")
-    assert await listed(platform, "globex") == []
+    assert await platform.notifications("globex") == []
 
     lines: list[str] = []
 
@@ -204,8 +195,8 @@ async def test_another_org_never_sees_the_notifications(platform: Platform) -> N
                 await reader
     assert frame["id"] == str(mine["id"])
     assert '"for globex"' in frame["data"]
-    assert [n["message"] for n in await listed(platform, "globex")] == ["for globex"]
-    assert "for globex" not in [n["message"] for n in await listed(platform, "acme")]
+    assert [n["message"] for n in await platform.notifications("globex")] == ["for globex"]
+    assert "for globex" not in [n["message"] for n in await platform.notifications("acme")]
 
 
 async def stream_status(
@@ -246,7 +237,7 @@ async def test_stream_rejects_a_negative_after_id(platform: Platform) -> None:
 
 async def test_notify_links_keep_text_url_and_external(platform: Platform) -> None:
     run_id = await run_to_completion(platform, "linked", {})
-    [note] = await listed(platform)
+    [note] = await platform.notifications()
     assert note["source"] == run_id
     expected = [
         {"text": "Runbook", "url": "https://runbooks.example.com/db", "external": True},
@@ -262,7 +253,7 @@ async def test_notify_links_keep_text_url_and_external(platform: Platform) -> No
 async def test_shipped_announce_turns_its_link_input_into_a_link(platform: Platform) -> None:
     url = "https://status.example.com/incidents/42"
     run_id = await run_to_completion(platform, "announce", {"message": "Status page", "link": url})
-    [note] = await listed(platform)
+    [note] = await platform.notifications()
     assert note["source"] == run_id
     assert note["message"] == "Status page"
     assert note["links"] == [{"text": url, "url": url, "external": True}]
@@ -270,7 +261,7 @@ async def test_shipped_announce_turns_its_link_input_into_a_link(platform: Platf
 
 async def test_shipped_announce_runs_without_its_optional_link(platform: Platform) -> None:
     run_id = await run_to_completion(platform, "announce", {"message": "No link"})
-    [note] = await listed(platform)
+    [note] = await platform.notifications()
     assert note["source"] == run_id
     assert note["message"] == "No link"
     assert note["links"] == []

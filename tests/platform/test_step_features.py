@@ -11,19 +11,13 @@ from tests.fakes.http_target import HttpTarget
 from tests.fakes.jira_server import FakeJira
 from tests.fakes.slack_server import FakeSlack
 from tests.platform.conftest import jira_providers
-from tests.platform.harness import Platform, eventually, make_settings, running_platform
-from tests.platform.test_workflow_runs import write_workflow
-
-
-async def _messages(platform: Platform) -> list[str]:
-    response = await platform.http.get("/v1/notifications", headers=platform.auth())
-    return [n["message"] for n in response.json()]
-
-
-async def _incident(platform: Platform, incident_id: str) -> dict[str, Any]:
-    response = await platform.http.get(f"/v1/incidents/{incident_id}", headers=platform.auth())
-    result: dict[str, Any] = response.json()
-    return result
+from tests.platform.harness import (
+    Platform,
+    eventually,
+    make_settings,
+    running_platform,
+    write_workflow,
+)
 
 
 async def test_foreach_if_enrich_and_http_results_flow_between_steps(
@@ -60,7 +54,7 @@ async def test_foreach_if_enrich_and_http_results_flow_between_steps(
             incident = await platform.create_incident(severity="SEV3")
             messages = await eventually(lambda: _at_least(platform, 2))
             assert sorted(messages) == ["page ana", "page bo"]
-            snapshot = await _incident(platform, incident["id"])
+            snapshot = await platform.incident(incident["id"])
             assert snapshot["enrichments"]["team"] == "payments"
             result = await platform.client.get_workflow_handle(
                 f"acme:{incident['id']}:flow:1"
@@ -75,7 +69,7 @@ async def test_foreach_if_enrich_and_http_results_flow_between_steps(
 
 
 async def _at_least(platform: Platform, count: int) -> list[str]:
-    messages = await _messages(platform)
+    messages = await platform.messages()
     return messages if len(messages) >= count else []
 
 
@@ -108,7 +102,7 @@ async def test_transient_http_failure_is_retried_by_temporal(
             await platform.create_incident()
             await eventually(lambda: _hits(target, "/flaky", 2))
             target.set_reply("/flaky", status=200, json={"ok": True})
-            assert await eventually(lambda: _messages(platform)) == ["status 200"]
+            assert await eventually(lambda: platform.messages()) == ["status 200"]
 
 
 async def _hits(target: HttpTarget, path: str, count: int) -> bool:
@@ -147,7 +141,7 @@ async def _slack_messages(slack: FakeSlack) -> list[dict[str, Any]]:
 
 
 async def _has_ticket(platform: Platform, incident_id: str) -> bool:
-    return "ticket_id" in (await _incident(platform, incident_id))["enrichments"]
+    return "ticket_id" in (await platform.incident(incident_id))["enrichments"]
 
 
 async def _status_is(jira: FakeJira, key: str, status: str) -> bool:

@@ -8,8 +8,7 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
-from tests.platform.harness import eventually, make_settings, running_platform
-from tests.platform.test_workflow_runs import _exists, _run_status, write_workflow
+from tests.platform.harness import eventually, make_settings, running_platform, write_workflow
 
 
 async def test_unserialisable_parameter_fails_the_step_with_its_name(
@@ -34,8 +33,8 @@ async def test_unserialisable_parameter_fails_the_step_with_its_name(
     async with running_platform(settings, temporal_env) as platform:
         incident = await platform.create_incident()
         run_id = f"acme:{incident['id']}:odd:1"
-        await eventually(lambda: _exists(platform, run_id))
-        assert await eventually(lambda: _run_status(platform, run_id)) == (
+        await eventually(lambda: platform.run_exists(run_id))
+        assert await eventually(lambda: platform.finished_status(run_id)) == (
             WorkflowExecutionStatus.FAILED
         )
         with pytest.raises(WorkflowFailureError) as failure:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import textwrap
 from pathlib import Path
-from typing import Any
 
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
@@ -15,14 +13,13 @@ from services.incidents import IncidentService
 from services.workflow_registry import WorkflowRegistry
 from store import outbox
 from store.enums import Severity
-from tests.platform.harness import Platform, eventually, make_settings, running_platform
-
-
-def write_workflow(directory: Path, name: str, body: str) -> Path:
-    path = directory / f"{name}.yaml"
-    path.write_text(textwrap.dedent(body))
-    return path
-
+from tests.platform.harness import (
+    Platform,
+    eventually,
+    make_settings,
+    running_platform,
+    write_workflow,
+)
 
 NOTIFY_ON_CREATE = """
 workflow:
@@ -32,19 +29,6 @@ workflow:
     - name: hello
       provider: {type: notify, with: {message: "hello {{ incident.title }}"}}
 """
-
-
-async def _notifications(platform: Platform, org: str = "acme") -> list[dict[str, Any]]:
-    response = await platform.http.get("/v1/notifications", headers=platform.auth(org))
-    result: list[dict[str, Any]] = response.json()
-    return result
-
-
-async def _run_status(platform: Platform, run_id: str) -> WorkflowExecutionStatus | None:
-    description = await platform.client.get_workflow_handle(run_id).describe()
-    status = description.status
-    done = status not in (None, WorkflowExecutionStatus.RUNNING)
-    return status if done else None
 
 
 async def test_template_error_fails_the_run_naming_step_and_template(
@@ -68,8 +52,8 @@ async def test_template_error_fails_the_run_naming_step_and_template(
     async with running_platform(settings, temporal_env) as platform:
         incident = await platform.create_incident()
         run_id = f"acme:{incident['id']}:typo:1"
-        await eventually(lambda: _exists(platform, run_id))
-        status = await eventually(lambda: _run_status(platform, run_id))
+        await eventually(lambda: platform.run_exists(run_id))
+        status = await eventually(lambda: platform.finished_status(run_id))
         assert status == WorkflowExecutionStatus.FAILED
         handle = platform.client.get_workflow_handle(run_id)
         try:
@@ -79,15 +63,7 @@ async def test_template_error_fails_the_run_naming_step_and_template(
         assert "step 'greet'" in message
         assert "incident.owner.name" in message
         assert "owner" in message
-        assert await _notifications(platform) == []
-
-
-async def _exists(platform: Platform, run_id: str) -> bool:
-    try:
-        await platform.client.get_workflow_handle(run_id).describe()
-    except Exception:
-        return False
-    return True
+        assert await platform.notifications() == []
 
 
 async def test_on_failure_continue_runs_later_steps(
@@ -115,7 +91,7 @@ async def test_on_failure_continue_runs_later_steps(
     settings = make_settings(tmp_path, temporal_env, workflows, {})
     async with running_platform(settings, temporal_env) as platform:
         await platform.create_incident()
-        [note] = await eventually(lambda: _notifications(platform))
+        [note] = await eventually(lambda: platform.notifications())
         assert note["message"] == "previous step failed"
 
 
@@ -176,7 +152,7 @@ async def test_broken_file_is_reported_and_the_others_still_run(
         assert broken["active"] is False
         assert any("broken.yaml:7:39:" in e and "mesage" in e for e in broken["errors"])
         await platform.create_incident(title="db down")
-        [note] = await eventually(lambda: _notifications(platform))
+        [note] = await eventually(lambda: platform.notifications())
         assert note["message"] == "hello db down"
 
 
@@ -195,13 +171,13 @@ async def test_reload_picks_up_new_files_and_needs_org_admin(
         assert "ORG_ADMIN" in denied.json()["detail"]
         await platform.create_incident(title="before reload")
         await asyncio.sleep(0.6)
-        assert await _notifications(platform) == []
+        assert await platform.notifications() == []
 
         reloaded = await platform.http.post("/v1/workflows/reload", headers=platform.auth())
         assert reloaded.status_code == 200
         assert reloaded.json()["active"] == 1
         await platform.create_incident(title="after reload")
-        [note] = await eventually(lambda: _notifications(platform))
+        [note] = await eventually(lambda: platform.notifications())
         assert note["message"] == "hello after reload"
 
 
@@ -234,7 +210,7 @@ async def test_editing_yaml_never_changes_a_run_in_flight(
         async with running_platform(settings, temporal_env) as platform:
             incident = await platform.create_incident()
             run_id = f"acme:{incident['id']}:pinned:1"
-            await eventually(lambda: _exists(platform, run_id))
+            await eventually(lambda: platform.run_exists(run_id))
             old_hash = platform_hash(platform, "pinned")
 
             write_workflow(
@@ -246,7 +222,7 @@ async def test_editing_yaml_never_changes_a_run_in_flight(
             assert platform_hash(platform, "pinned") != old_hash
             target.release("pinned")
 
-            [note] = await eventually(lambda: _notifications(platform))
+            [note] = await eventually(lambda: platform.notifications())
             assert note["message"] == "version one"
             description = await platform.client.get_workflow_handle(run_id).describe()
             assert description.typed_search_attributes is not None
