@@ -10,6 +10,7 @@ from temporalio import activity
 from activities.deps import ActivityDeps
 from activities.errors import as_activity_failure
 from connectors.jira import JiraConnection, JiraConnector
+from dsl.providers import JIRA_UPDATE_FIELDS
 from workflows.models import ProviderCallInput
 
 CREATE_FIELDS = (
@@ -21,7 +22,7 @@ CREATE_FIELDS = (
     "components",
     "custom_fields",
 )
-UPDATE_FIELDS = ("issue_id", "transition_to", "comment", "summary", "description", "labels")
+UPDATE_FIELDS = ("issue_id", *JIRA_UPDATE_FIELDS)
 
 
 class JiraActivities:

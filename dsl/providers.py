@@ -117,8 +117,8 @@ def _value_problem(parameter: Parameter, value: Any) -> str | None:
     return None
 
 
-# What an update of an existing ticket can change (connectors.jira.update_issue).
-_JIRA_CHANGES = ("summary", "description", "labels", "transition_to", "comment")
+# What an update of an existing ticket can change; activities/jira.py passes exactly these.
+JIRA_UPDATE_FIELDS = ("summary", "description", "labels", "transition_to", "comment")
 _JIRA_CREATE_ONLY = (
     "project_key",
     "board_name",
@@ -137,10 +137,11 @@ def _jira_requirements(params: Mapping[str, Any]) -> list[str]:
                 f"jira with issue_id updates an issue, which cannot set {', '.join(create_only)}; "
                 "those only apply when creating (without issue_id)"
             ]
-        if any(name in params for name in _JIRA_CHANGES):
+        if any(name in params for name in JIRA_UPDATE_FIELDS):
             return []
         return [
-            "jira with issue_id updates an issue: give at least one of " + ", ".join(_JIRA_CHANGES)
+            "jira with issue_id updates an issue: give at least one of "
+            + ", ".join(JIRA_UPDATE_FIELDS)
         ]
     missing = []
     if "project_key" not in params and "board_name" not in params:
