@@ -8,11 +8,16 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
 from core.errors import (
+    BadRequestError,
     ConflictError,
     FirelineError,
     ForbiddenError,
     InvalidInputError,
     NotFoundError,
+    PayloadTooLargeError,
+    RateLimitedError,
+    UnauthorizedError,
+    UnsupportedMediaTypeError,
 )
 
 STATUS_BY_ERROR: dict[type[FirelineError], int] = {
@@ -20,6 +25,11 @@ STATUS_BY_ERROR: dict[type[FirelineError], int] = {
     ConflictError: status.HTTP_409_CONFLICT,
     ForbiddenError: status.HTTP_403_FORBIDDEN,
     InvalidInputError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    BadRequestError: status.HTTP_400_BAD_REQUEST,
+    UnauthorizedError: status.HTTP_401_UNAUTHORIZED,
+    PayloadTooLargeError: status.HTTP_413_CONTENT_TOO_LARGE,
+    UnsupportedMediaTypeError: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    RateLimitedError: status.HTTP_429_TOO_MANY_REQUESTS,
 }
 
 
@@ -33,6 +43,9 @@ def install_error_handlers(
 
 def _handler(status_code: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
     async def handle(_request: Request, error: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=status_code)
+        headers = {}
+        if isinstance(error, RateLimitedError):
+            headers["Retry-After"] = str(error.retry_after_seconds)
+        return JSONResponse({"detail": str(error)}, status_code=status_code, headers=headers)
 
     return handle

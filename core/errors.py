@@ -25,6 +25,28 @@ class InvalidInputError(FirelineError):
     pass
 
 
+class BadRequestError(FirelineError):
+    """The request cannot be read at all (not JSON, not UTF-8, nested too deep...)."""
+
+
+class UnauthorizedError(FirelineError):
+    """Missing or wrong credentials (a webhook signature or token)."""
+
+
+class PayloadTooLargeError(FirelineError):
+    pass
+
+
+class UnsupportedMediaTypeError(FirelineError):
+    pass
+
+
+class RateLimitedError(FirelineError):
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class ProviderNotConfiguredError(FirelineError):
     pass
 

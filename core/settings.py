@@ -5,6 +5,7 @@ Nothing else in the code base reads os.environ: pass a Settings object instead.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -44,6 +45,16 @@ class Settings(BaseSettings):
     schedule_orgs: list[str] = ["default"]
 
     jwt_secret: str = DEFAULT_JWT_SECRET
+    # Fernet key (urlsafe base64, 32 bytes) for secrets stored in the database; embedded
+    # mode generates one in the data dir, other modes must set it.
+    secret_key: str | None = None
+
+    # Ingestion limits (DESIGN §5).
+    max_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 64 * 1024 * 1024
+    ingest_rate: float = 50.0  # requests per second per org
+    ingest_burst: int = 100
+    max_stored_payload_bytes: int = 64 * 1024
     dispatch_poll_seconds: float = 1.0
     log_level: str = "INFO"
 
@@ -93,6 +104,22 @@ class Settings(BaseSettings):
             secret_file.write_text(secrets.token_urlsafe(48))
             secret_file.chmod(0o600)
         return secret_file.read_text().strip()
+
+    def effective_secret_key(self) -> str:
+        """The Fernet key; embedded mode generates one and keeps it in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        if self.environment != "embedded":
+            raise ValueError(
+                "FIRELINE_SECRET_KEY is not set; generate one with "
+                "`python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'`"
+            )
+        key_file = self.resolved_data_dir / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
 
 
 def load_settings() -> Settings:

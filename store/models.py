@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -67,6 +68,13 @@ class IncidentModel(Base):
     status: Mapped[str] = mapped_column(String(16))
     service: Mapped[str | None] = mapped_column(String(200))
     environment: Mapped[str | None] = mapped_column(String(100))
+    team: Mapped[str | None] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(100))
+    source_type: Mapped[str | None] = mapped_column(String(32))
+    source_ref: Mapped[str | None] = mapped_column(String(512))
+    started_at: Mapped[datetime | None]
+    links: Mapped[list[Any]]
+    custom_fields: Mapped[dict[str, Any]]
     enrichments: Mapped[dict[str, Any]]
     signals: Mapped[list[Any]]
     actions: Mapped[list[Any]]
@@ -134,3 +142,71 @@ class NotificationModel(Base):
     incident_id: Mapped[str | None] = mapped_column(INCIDENT_ID)
     source: Mapped[str | None] = mapped_column(String(255))
     dedup_key: Mapped[str | None] = mapped_column(String(255))
+
+
+class IncidentSourceModel(Base):
+    """(org, source type, source ref) → incident: what makes ingestion idempotent.
+
+    `last_state` is what the source said last (status, severity, description...), so a
+    repeat changes nothing and a human's edit is not undone by an unchanged delivery.
+    `signal_keys` are the hashes of the evidence already recorded on the incident.
+    """
+
+    __tablename__ = "incident_sources"
+    __table_args__ = (Index(None, "org_id", "incident_id"),)
+
+    org_id: Mapped[str] = mapped_column(ORG_ID, primary_key=True)
+    source_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source_ref: Mapped[str] = mapped_column(String(512), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(INCIDENT_ID)
+    last_state: Mapped[dict[str, Any]]
+    signal_keys: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class IngestPayloadModel(Base):
+    """A raw delivery body kept for audit and replay (cut at the configured size)."""
+
+    __tablename__ = "ingest_payloads"
+    __table_args__ = (Index(None, "org_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(AUTO_ID, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(ORG_ID)
+    source_type: Mapped[str] = mapped_column(String(32))
+    delivery_id: Mapped[str | None] = mapped_column(String(255))
+    incident_ids: Mapped[list[Any]]
+    received_at: Mapped[datetime]
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    truncated: Mapped[bool] = mapped_column(Boolean)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class WebhookConfigModel(Base):
+    """An org's webhook endpoint for one vendor: its URL segment and how it authenticates."""
+
+    __tablename__ = "webhook_configs"
+
+    org_id: Mapped[str] = mapped_column(ORG_ID, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hook_id: Mapped[str] = mapped_column(String(64), unique=True)
+    auth_kind: Mapped[str] = mapped_column(String(16))
+    secret_ciphertext: Mapped[str | None] = mapped_column(Text)
+    username: Mapped[str | None] = mapped_column(String(255))
+    header_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WebhookDeliveryModel(Base):
+    """A vendor delivery id already answered, and the answer, so retries are absorbed."""
+
+    __tablename__ = "webhook_deliveries"
+
+    org_id: Mapped[str] = mapped_column(ORG_ID, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    received_at: Mapped[datetime]
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]]

@@ -1,0 +1,1 @@
+"""Ingestion building block: the generic incident model and the vendor mappings (pure)."""
