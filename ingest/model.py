@@ -101,7 +101,7 @@ class EvidenceItem(BaseModel):
     timestamp: AwareDatetime | None = None
     name: Annotated[str, StringConstraints(max_length=500)] | None = None
     message: Annotated[str, StringConstraints(max_length=5000)] | None = None
-    value: float | str | None = None
+    value: Annotated[float, Field(allow_inf_nan=False)] | str | None = None
     trace_id: Annotated[str, StringConstraints(max_length=200)] | None = None
     correlation_key: Annotated[str, StringConstraints(max_length=500)] | None = None
 

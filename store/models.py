@@ -73,8 +73,9 @@ class IncidentModel(Base):
     source_type: Mapped[str | None] = mapped_column(String(32))
     source_ref: Mapped[str | None] = mapped_column(String(512))
     started_at: Mapped[datetime | None]
-    links: Mapped[list[Any]]
-    custom_fields: Mapped[dict[str, Any]]
+    # Server defaults let migration 0002 fill the rows that existed before it.
+    links: Mapped[list[Any]] = mapped_column(server_default="[]")
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
     enrichments: Mapped[dict[str, Any]]
     signals: Mapped[list[Any]]
     actions: Mapped[list[Any]]

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from store.enums import EventType, IncidentStatus
 
 Snapshot = dict[str, Any]
 
-UPDATABLE_FIELDS = frozenset({"title", "description", "service", "environment"})
+UPDATABLE_FIELDS = frozenset(
+    {"title", "description", "service", "environment", "team", "region", "links"}
+)
 
 
 class EventLike(Protocol):
@@ -59,7 +61,10 @@ def replay(events: Iterable[EventLike]) -> Snapshot | None:
 
 
 def _created(event: EventLike) -> Snapshot:
+    """Fields added after the first release (team... custom_fields) are optional, so
+    older CREATED events still replay."""
     payload = event.payload
+    resolved = payload.get("status") == IncidentStatus.RESOLVED
     return {
         "id": event.incident_id,
         "org_id": event.org_id,
@@ -70,25 +75,46 @@ def _created(event: EventLike) -> Snapshot:
         "status": payload.get("status", IncidentStatus.OPEN.value),
         "service": payload.get("service"),
         "environment": payload.get("environment"),
+        "team": payload.get("team"),
+        "region": payload.get("region"),
+        "source_type": payload.get("source_type"),
+        "source_ref": payload.get("source_ref"),
+        "started_at": _timestamp(payload.get("started_at")),
+        "links": copy.deepcopy(list(payload.get("links") or [])),
+        "custom_fields": copy.deepcopy(dict(payload.get("custom_fields") or {})),
         "enrichments": {},
         "signals": [],
         "actions": [],
         "tags": sorted(set(payload.get("tags", []))),
         "created_at": event.ts,
-        "resolved_at": event.ts if payload.get("status") == IncidentStatus.RESOLVED else None,
+        "resolved_at": _resolved_at(event) if resolved else None,
     }
 
 
 def _updated(snapshot: Snapshot, event: EventLike) -> None:
     for field, value in event.payload["changes"].items():
         if field in UPDATABLE_FIELDS:
-            snapshot[field] = value
+            snapshot[field] = copy.deepcopy(value)
 
 
 def _status_changed(snapshot: Snapshot, event: EventLike) -> None:
     status = event.payload["to"]
     snapshot["status"] = status
-    snapshot["resolved_at"] = event.ts if status == IncidentStatus.RESOLVED else None
+    snapshot["resolved_at"] = _resolved_at(event) if status == IncidentStatus.RESOLVED else None
+
+
+def _resolved_at(event: EventLike) -> datetime:
+    """The resolve time the event carries (a source's own), else when it was recorded."""
+    return _timestamp(event.payload.get("resolved_at")) or event.ts
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp {value!r} has no time zone")
+    return parsed.astimezone(UTC)
 
 
 def _severity_changed(snapshot: Snapshot, event: EventLike) -> None:
@@ -104,7 +130,10 @@ def _tag_removed(snapshot: Snapshot, event: EventLike) -> None:
 
 
 def _signal_ingested(snapshot: Snapshot, event: EventLike) -> None:
-    snapshot["signals"].append(_entry(event))
+    """`ts` is when the source observed the signal when it says so, else the event time."""
+    entry = _entry(event)
+    entry["ts"] = event.payload.get("ts") or entry["ts"]
+    snapshot["signals"].append(entry)
 
 
 def _slo_violation_recorded(snapshot: Snapshot, event: EventLike) -> None:
@@ -126,7 +155,7 @@ def _enriched(snapshot: Snapshot, event: EventLike) -> None:
 
 def _resolved(snapshot: Snapshot, event: EventLike) -> None:
     snapshot["status"] = IncidentStatus.RESOLVED.value
-    snapshot["resolved_at"] = event.ts
+    snapshot["resolved_at"] = _resolved_at(event)
 
 
 def _only_touches(snapshot: Snapshot, event: EventLike) -> None:

@@ -30,6 +30,13 @@ class IncidentSnapshot:
     status: str
     service: str | None
     environment: str | None
+    team: str | None
+    region: str | None
+    source_type: str | None
+    source_ref: str | None
+    started_at: datetime | None
+    links: list[Any]
+    custom_fields: dict[str, Any]
     enrichments: dict[str, Any]
     signals: list[Any]
     actions: list[Any]
@@ -94,6 +101,36 @@ class Notification:
     incident_id: str | None
     source: str | None
     dedup_key: str | None
+
+
+@dataclass(frozen=True)
+class IncidentSource:
+    """An ingestion key and what its source said last (see IncidentSourceModel)."""
+
+    org_id: str
+    source_type: str
+    source_ref: str
+    incident_id: str
+    last_state: dict[str, Any]
+    signal_keys: list[Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredPayload:
+    """A raw delivery body kept for audit; `size` is the original size in bytes."""
+
+    id: int
+    org_id: str
+    source_type: str
+    delivery_id: str | None
+    incident_ids: list[Any]
+    received_at: datetime
+    content_type: str | None
+    size: int
+    truncated: bool
+    body: str
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,13 @@ class IncidentListQuery(_Input):
     cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
+class LinkOut(BaseModel):
+    """A link the source gave (its incident page, a dashboard, a runbook...)."""
+
+    url: str
+    label: str | None = None
+
+
 class IncidentSummaryOut(BaseModel):
     """A list row: enrichments included, so a "Ticket" column needs no second query."""
 
@@ -82,6 +89,13 @@ class IncidentSummaryOut(BaseModel):
     status: IncidentStatus
     service: str | None
     environment: str | None
+    team: str | None
+    region: str | None
+    source_type: str | None
+    source_ref: str | None
+    started_at: datetime | None
+    links: list[LinkOut]
+    custom_fields: dict[str, Any]
     enrichments: dict[str, Any]
     tags: list[Any]
     created_at: datetime
