@@ -42,6 +42,18 @@ def incidents_rebuild() -> None:
 
 
 @app.command()
+def ingest(
+    file: Path = typer.Argument(..., help="A .csv (documented columns) or .json file"),
+    org: str = typer.Option("default", help="Organisation the incidents belong to"),
+    actor: str = typer.Option("cli", help="Recorded as the author of the events"),
+) -> None:
+    """Import generic incidents from a file into the database; print every row error."""
+    from cli.ingest import ingest_command
+
+    raise typer.Exit(ingest_command(file, org=org, actor=actor))
+
+
+@app.command()
 def up() -> None:
     """Start the embedded platform: Temporal dev server + UI, worker, API."""
     from cli.up import up_command
