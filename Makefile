@@ -31,6 +31,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.dsl_overhead
+	$(BIN)/python -m bench.ingest
 
 clean:
 	rm -rf $(VENV) .fireline .pytest_cache .mypy_cache .ruff_cache

@@ -11,8 +11,10 @@ from fastapi import FastAPI
 
 from api.dependencies import TemporalUnavailableError
 from api.errors import install_error_handlers
-from api.routes import health, incidents, notifications, workflows
+from api.middleware import BodySizeLimit
+from api.routes import health, incidents, ingest, notifications, webhooks, workflows
 from api.state import AppState
+from core.secretbox import SecretDecryptionError
 from core.settings import Settings
 from services.dispatch import Dispatcher
 from services.reload import reload_definitions
@@ -44,8 +46,15 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    install_error_handlers(app, extra={TemporalUnavailableError: 503})
-    for module in (health, incidents, workflows, notifications):
+    install_error_handlers(app, extra={TemporalUnavailableError: 503, SecretDecryptionError: 500})
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        overrides={ingest.UPLOAD_CSV_PATH: settings.max_upload_bytes},
+        setting_names={ingest.UPLOAD_CSV_PATH: "FIRELINE_MAX_UPLOAD_BYTES"},
+    )
+    # ingest before incidents: its fixed paths must not be taken for an incident id.
+    for module in (health, ingest, incidents, webhooks, workflows, notifications):
         app.include_router(module.router)
     return app
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from api.auth import Principal, current_principal
 from api.state import AppState
-from core.errors import FirelineError
+from core.errors import FirelineError, RateLimitedError
 from services.incidents import IncidentService
+from services.ingestion import IngestService
 from services.notifications import NotificationFeed
 from services.runs import RunService
+from services.webhook_config import WebhookConfigService
+from services.webhooks import WebhookService
 from services.workflow_registry import WorkflowRegistry
 
 
@@ -47,7 +52,63 @@ def get_notification_feed(state: AppStateDep) -> NotificationFeed:
     return NotificationFeed(state.db)
 
 
+def get_ingest_service(state: AppStateDep) -> IngestService:
+    return IngestService(
+        state.db,
+        max_stored_payload_bytes=state.settings.max_stored_payload_bytes,
+        on_commit=_dispatcher_waker(state),
+    )
+
+
+def get_webhook_config_service(state: AppStateDep) -> WebhookConfigService:
+    return WebhookConfigService(state.db, state.secrets, state.settings.resolved_public_url)
+
+
+def get_webhook_service(
+    configs: Annotated[WebhookConfigService, Depends(get_webhook_config_service)],
+    ingest: Annotated[IngestService, Depends(get_ingest_service)],
+) -> WebhookService:
+    return WebhookService(configs, ingest)
+
+
+def _dispatcher_waker(state: AppState) -> Callable[[], None]:
+    """Wake the dispatcher after a commit, so new outbox rows do not wait for its poll."""
+
+    def wake() -> None:
+        if state.dispatcher is not None:
+            state.dispatcher.wake()
+
+    return wake
+
+
+def charge_ingest(state: AppState, org_id: str) -> None:
+    """Take one ingestion request from `org_id`'s budget; RateLimitedError (429) when spent."""
+    wait = state.ingest_limiter.acquire(org_id)
+    if wait is None:
+        return
+    settings = state.settings
+    raise RateLimitedError(
+        f"too many ingestion requests for this organisation: the limit is "
+        f"{settings.ingest_rate:g} per second with bursts of {settings.ingest_burst} "
+        f"(FIRELINE_INGEST_RATE, FIRELINE_INGEST_BURST); retry in {wait:.2f} s",
+        retry_after_seconds=max(1, math.ceil(wait)),
+    )
+
+
+def get_ingest_rate_limit(state: AppStateDep) -> Callable[[str], None]:
+    """`rate_limit(org_id)` in a handler: charge after authentication, before the body."""
+
+    def rate_limit(org_id: str) -> None:
+        charge_ingest(state, org_id)
+
+    return rate_limit
+
+
 IncidentServiceDep = Annotated[IncidentService, Depends(get_incident_service)]
+IngestServiceDep = Annotated[IngestService, Depends(get_ingest_service)]
+WebhookConfigServiceDep = Annotated[WebhookConfigService, Depends(get_webhook_config_service)]
+WebhookServiceDep = Annotated[WebhookService, Depends(get_webhook_service)]
+IngestRateLimitDep = Annotated[Callable[[str], None], Depends(get_ingest_rate_limit)]
 RegistryDep = Annotated[WorkflowRegistry, Depends(get_registry)]
 RunServiceDep = Annotated[RunService, Depends(get_run_service)]
 NotificationFeedDep = Annotated[NotificationFeed, Depends(get_notification_feed)]

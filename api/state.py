@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.secretbox import SecretBox
 from core.settings import Settings
+from services.rate_limit import RateLimiter
 from store.db import Database
 
 
@@ -19,3 +21,11 @@ class AppState:
     registry: Any = None
     dispatcher: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # Ingestion requests per org (FIRELINE_INGEST_RATE / FIRELINE_INGEST_BURST).
+    ingest_limiter: RateLimiter = field(init=False)
+    # Encrypts the secrets kept in the database (webhook secrets).
+    secrets: SecretBox = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ingest_limiter = RateLimiter(self.settings.ingest_rate, self.settings.ingest_burst)
+        self.secrets = SecretBox(self.settings.effective_secret_key())

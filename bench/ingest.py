@@ -1,0 +1,203 @@
+"""Ingest throughput and latency: `python -m bench.ingest [-n N] [-c CONCURRENCY]`.
+
+Measures `POST /v1/incidents/ingest` on the embedded default (the real `fireline api`
+and `fireline worker` processes, SQLite, a Temporal dev server; every request creates a
+new incident, so each one commits events and outbox rows and starts a workflow) beside a
+minimal FastAPI endpoint that only parses the same body (bench/parse_only.py), in the
+same run, alternating rounds. Prints requests/s, p50 and p99 of both, and the ratios.
+The per-org rate limit is raised for the measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.auth import issue_token
+from workflows.names import SEARCH_ATTRIBUTES
+
+BIN = Path(sys.executable).parent
+JWT_SECRET = "bench-secret-long-enough-for-hs256-signing"
+ON_CREATE = """
+workflow:
+  id: on-create
+  triggers: [{type: incident, events: [created]}]
+  steps:
+    - name: record
+      provider: {type: notify, with: {message: "{{ incident.title }}"}}
+"""
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float
+    latencies: list[float]
+    failures: int
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _process(args: list[str], env: dict[str, str]) -> Iterator[None]:
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _env(tmp: Path, temporal: str, port: int) -> dict[str, str]:
+    workflows = tmp / "wf"
+    workflows.mkdir(exist_ok=True)
+    (workflows / "on-create.yaml").write_text(ON_CREATE)
+    return {
+        **os.environ,
+        "FIRELINE_DATA_DIR": str(tmp / "data"),
+        "FIRELINE_WORKFLOWS_DIR": str(workflows),
+        "FIRELINE_TEMPORAL_ADDRESS": temporal,
+        "FIRELINE_TASK_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
+        "FIRELINE_API_PORT": str(port),
+        "FIRELINE_JWT_SECRET": JWT_SECRET,
+        "FIRELINE_INGEST_RATE": "1000000",
+        "FIRELINE_INGEST_BURST": "1000000",
+        "FIRELINE_LOG_LEVEL": "WARNING",
+    }
+
+
+async def _wait_up(http: httpx.AsyncClient, path: str) -> None:
+    for _ in range(600):
+        with contextlib.suppress(httpx.HTTPError):
+            if (await http.get(path)).status_code < 500:
+                return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"{http.base_url} never answered")
+
+
+def _body(run: str, number: int) -> dict[str, Any]:
+    return {
+        "sourceType": "CUSTOM",
+        "sourceRef": f"{run}-{number}",
+        "title": f"Checkout latency {number}",
+        "severity": "high",
+        "timeline": {"start": "2026-11-23T10:00:00Z"},
+        "metadata": {"service": "checkout", "environment": "prod", "tags": ["bench"]},
+        "evidenceLite": {"metrics": [{"name": "p99_ms", "value": 950.0}]},
+    }
+
+
+async def _load(name: str, url: str, headers: dict[str, str], count: int, width: int) -> Result:
+    run = uuid.uuid4().hex[:8]
+    latencies: list[float] = []
+    failures = 0
+    queue = iter(range(count))
+
+    async def client_loop(http: httpx.AsyncClient) -> None:
+        nonlocal failures
+        for number in queue:
+            started = time.perf_counter()
+            response = await http.post("/v1/incidents/ingest", json=_body(run, number))
+            if response.status_code == 201:
+                latencies.append(time.perf_counter() - started)
+            else:
+                failures += 1
+
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(client_loop(http) for _ in range(width)))
+        seconds = time.perf_counter() - started
+    return Result(name, seconds, latencies, failures)
+
+
+def _merge(results: list[Result]) -> Result:
+    return Result(
+        results[0].name,
+        sum(r.seconds for r in results),
+        [latency for r in results for latency in r.latencies],
+        sum(r.failures for r in results),
+    )
+
+
+def _report(fireline: Result, baseline: Result) -> None:
+    for result in (fireline, baseline):
+        print(
+            f"{result.name:<28} {result.rate:8.1f} req/s   p50 {result.percentile(0.5):7.1f} ms"
+            f"   p99 {result.percentile(0.99):7.1f} ms   failures {result.failures}"
+        )
+    print(f"throughput ratio (fireline / parse-only): {fireline.rate / baseline.rate:.2f}")
+    print(
+        "p50 ratio: "
+        f"{fireline.percentile(0.5) / baseline.percentile(0.5):.1f}x   p99 ratio: "
+        f"{fireline.percentile(0.99) / baseline.percentile(0.99):.1f}x"
+    )
+
+
+async def main(count: int, width: int, rounds: int) -> None:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        ui=False,
+        dev_server_log_level="error",
+    )
+    api_port, parse_port = _free_port(), _free_port()
+    token = issue_token(JWT_SECRET, org="bench", roles=["ANALYST"], sub="bench")
+    auth = {"Authorization": f"Bearer {token}"}
+    with tempfile.TemporaryDirectory() as tmp:
+        variables = _env(Path(tmp), env.client.service_client.config.target_host, api_port)
+        with (
+            _process([str(BIN / "fireline"), "api"], variables),
+            _process([str(BIN / "fireline"), "worker"], variables),
+            _process([sys.executable, "-m", "bench.parse_only", str(parse_port)], variables),
+        ):
+            api_url, parse_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{parse_port}"
+            async with httpx.AsyncClient(base_url=api_url) as http:
+                await _wait_up(http, "/healthz")
+            async with httpx.AsyncClient(base_url=parse_url) as http:
+                await _wait_up(http, "/docs")
+            await _load("warm-up", api_url, auth, width * 5, width)
+            fireline, baseline = [], []
+            for _ in range(rounds):
+                baseline.append(await _load("parse-only FastAPI", parse_url, {}, count, width))
+                fireline.append(await _load("fireline ingest", api_url, auth, count, width))
+    await env.shutdown()
+    print(f"{count} requests x {rounds} rounds per side, {width} concurrent clients")
+    _report(_merge(fireline), _merge(baseline))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("-n", "--count", type=int, default=500, help="requests per round")
+    parser.add_argument("-c", "--concurrency", type=int, default=16)
+    parser.add_argument("-r", "--rounds", type=int, default=3)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.count, arguments.concurrency, arguments.rounds))
