@@ -195,13 +195,12 @@ class _Batch:
                 self._session, self._org_id, known.incident_id, for_update=True
             )
             plan = plan_update(incident, known.last_state, known.signal_keys, snapshot)
-        for event_type, payload in plan.events:
-            await incident_store.append_event(
+        if plan.events:
+            await incident_store.append_events(
                 self._session,
                 org_id=self._org_id,
                 incident_id=known.incident_id,
-                type=event_type,
-                payload=payload,
+                events=plan.events,
                 actor=self._actor,
             )
         await self._remember(incident, known, plan)

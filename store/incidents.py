@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,22 +40,50 @@ async def append_event(
     ts: datetime | None = None,
 ) -> StoredEvent:
     """Append one event, project it onto the snapshot and enqueue its outbox rows."""
-    row = await _snapshot_row(session, org_id, incident_id, lock=True)
-    _check_can_append(row, incident_id, EventType(type))
-    event = StoredEvent(
+    (event,) = await append_events(
+        session,
         org_id=org_id,
         incident_id=incident_id,
-        seq=row.last_seq + 1 if row else 1,
-        ts=(ts or utcnow()).astimezone(UTC),
-        type=EventType(type).value,
-        payload=payload,
+        events=[(type, payload)],
         actor=actor,
+        ts=ts,
     )
-    session.add(IncidentEventModel(**vars(event)))
-    _write_snapshot(session, row, apply_event(row_values(row) if row else None, event))
-    outbox.enqueue(session, event)
-    await session.flush()
     return event
+
+
+async def append_events(
+    session: AsyncSession,
+    *,
+    org_id: str,
+    incident_id: str,
+    events: Sequence[tuple[EventType | str, dict[str, Any]]],
+    actor: str,
+    ts: datetime | None = None,
+) -> list[StoredEvent]:
+    """Append several events to one incident with one snapshot read and one write."""
+    row = await _snapshot_row(session, org_id, incident_id, lock=True)
+    snapshot = row_values(row) if row else None
+    last_seq = row.last_seq if row else 0
+    stored: list[StoredEvent] = []
+    for type, payload in events:
+        _check_can_append(snapshot, incident_id, EventType(type))
+        event = StoredEvent(
+            org_id=org_id,
+            incident_id=incident_id,
+            seq=last_seq + len(stored) + 1,
+            ts=(ts or utcnow()).astimezone(UTC),
+            type=EventType(type).value,
+            payload=payload,
+            actor=actor,
+        )
+        session.add(IncidentEventModel(**vars(event)))
+        snapshot = apply_event(snapshot, event)
+        outbox.enqueue(session, event)
+        stored.append(event)
+    if snapshot is not None:
+        _write_snapshot(session, row, snapshot)
+    await session.flush()
+    return stored
 
 
 async def get_snapshot(
@@ -161,10 +190,10 @@ async def _snapshot_row(
     return (await session.scalars(statement)).one_or_none()
 
 
-def _check_can_append(row: IncidentModel | None, incident_id: str, event_type: EventType) -> None:
-    if event_type == EventType.CREATED and row is not None:
+def _check_can_append(snapshot: Snapshot | None, incident_id: str, event_type: EventType) -> None:
+    if event_type == EventType.CREATED and snapshot is not None:
         raise ConflictError(f"incident {incident_id} already exists")
-    if event_type != EventType.CREATED and row is None:
+    if event_type != EventType.CREATED and snapshot is None:
         raise incident_not_found(incident_id)
 
 

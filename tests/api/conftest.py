@@ -15,9 +15,8 @@ from api.routes.incidents import router
 from api.state import AppState
 from core.settings import Settings
 from store.db import Database
+from tests.api.helpers import JWT_SECRET
 from tests.store.databases import sqlite_database
-
-JWT_SECRET = "test-secret-with-enough-length-for-hs256"
 
 AuthHeaders = Callable[..., dict[str, str]]
 

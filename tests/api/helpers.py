@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
+from api.app import create_app
+from api.state import AppState
+from core.settings import Settings
 from store.db import Database
 from store.models import IncidentEventModel, IncidentModel, OutboxModel
 from tests.store.helpers import count_rows
+
+JWT_SECRET = "test-secret-with-enough-length-for-hs256"
+
+
+def fireline_app(db: Database, tmp_path: Path, **settings: Any) -> FastAPI:
+    """The real application (middleware, routers, error handlers) without its lifespan."""
+    config = Settings(data_dir=tmp_path, database_url=db.url, jwt_secret=JWT_SECRET, **settings)
+    app = create_app(config)
+    app.state.fireline = AppState(settings=config, db=db, jwt_secret=JWT_SECRET)
+    return app
 
 
 async def create(

@@ -14,12 +14,9 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from api.app import create_app
-from api.state import AppState
-from core.settings import Settings
 from store.db import Database
-from tests.api.conftest import JWT_SECRET, AuthHeaders
-from tests.api.helpers import stored_row_counts
+from tests.api.conftest import AuthHeaders
+from tests.api.helpers import fireline_app, stored_row_counts
 from tests.platform.harness import free_port
 
 INGEST = "/v1/incidents/ingest"
@@ -28,22 +25,9 @@ BODY_LIMIT, UPLOAD_LIMIT = 1000, 4000
 CSV_HEADER = "sourceType,sourceRef,title,start\n"
 
 
-def fireline_app(db: Database, tmp_path: Path) -> FastAPI:
-    config = Settings(
-        data_dir=tmp_path,
-        database_url=db.url,
-        jwt_secret=JWT_SECRET,
-        max_body_bytes=BODY_LIMIT,
-        max_upload_bytes=UPLOAD_LIMIT,
-    )
-    app = create_app(config)
-    app.state.fireline = AppState(settings=config, db=db, jwt_secret=JWT_SECRET)
-    return app
-
-
 @pytest.fixture
 def app(db: Database, tmp_path: Path) -> FastAPI:
-    return fireline_app(db, tmp_path)
+    return fireline_app(db, tmp_path, max_body_bytes=BODY_LIMIT, max_upload_bytes=UPLOAD_LIMIT)
 
 
 def incident_json(description: str = "") -> bytes:

@@ -11,26 +11,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.app import create_app
-from api.state import AppState
-from core.settings import Settings
 from ingest.csv_rows import COLUMNS
 from store.db import Database
 from store.models import IncidentSourceModel
-from tests.api.conftest import JWT_SECRET, AuthHeaders
-from tests.api.helpers import stored_row_counts
+from tests.api.conftest import AuthHeaders
+from tests.api.helpers import fireline_app, stored_row_counts
 from tests.store.helpers import count_rows
 
 UPLOAD = "/v1/incidents/upload-csv"
 START = "2024-05-01T10:00:00Z"
 HEADER = "sourceType,sourceRef,title,start,end,resolvedAt,severity,windowMinutesBefore"
-
-
-def fireline_app(db: Database, tmp_path: Path, **settings: Any) -> FastAPI:
-    config = Settings(data_dir=tmp_path, database_url=db.url, jwt_secret=JWT_SECRET, **settings)
-    app = create_app(config)
-    app.state.fireline = AppState(settings=config, db=db, jwt_secret=JWT_SECRET)
-    return app
 
 
 @pytest.fixture

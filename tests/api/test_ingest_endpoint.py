@@ -11,13 +11,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.app import create_app
-from api.state import AppState
-from core.settings import Settings
 from store.db import Database
 from store.models import IncidentSourceModel, IngestPayloadModel
-from tests.api.conftest import JWT_SECRET, AuthHeaders
-from tests.api.helpers import stored_row_counts
+from tests.api.conftest import AuthHeaders
+from tests.api.helpers import fireline_app, stored_row_counts
 from tests.store.helpers import count_rows
 
 INGEST = "/v1/incidents/ingest"
@@ -36,14 +33,6 @@ def generic(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
-
-
-def fireline_app(db: Database, tmp_path: Path, **settings: Any) -> FastAPI:
-    """The real application (middleware, routers, error handlers) without its lifespan."""
-    config = Settings(data_dir=tmp_path, database_url=db.url, jwt_secret=JWT_SECRET, **settings)
-    app = create_app(config)
-    app.state.fireline = AppState(settings=config, db=db, jwt_secret=JWT_SECRET)
-    return app
 
 
 @pytest.fixture

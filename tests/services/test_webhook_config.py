@@ -6,8 +6,7 @@ import base64
 import dataclasses
 import hashlib
 import hmac
-from collections.abc import AsyncIterator, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -20,25 +19,11 @@ from ingest.auth import AuthKind
 from services.webhook_config import WebhookConfigService, WebhookConfigView
 from store.db import Database
 from tests.conftest import FIXTURES
-from tests.store.databases import POSTGRES_URL_ENV, postgres_database, postgres_url, sqlite_database
 
 PUBLIC_URL = "https://fireline.example.com"
 SECRET = "s3cret-token-value-42"
 OTHER_SECRET = "another-token-value-99"
 PAGERDUTY_BODY = (FIXTURES / "pagerduty-v3-incident.triggered.json").read_bytes()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        async with sqlite_database(tmp_path) as database:
-            yield database
-        return
-    server_url = postgres_url()
-    if server_url is None:
-        pytest.skip(f"set {POSTGRES_URL_ENV} to run against PostgreSQL")
-    async with postgres_database(server_url) as database:
-        yield database
 
 
 @pytest.fixture
