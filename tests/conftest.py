@@ -14,7 +14,10 @@ from workflows.names import SEARCH_ATTRIBUTES
 
 VENV_BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO.parent / "shared" / "fixtures" / "payloads"
+# A copy of the team's shared payload fixtures (../shared/fixtures/payloads), so a clone
+# tests the same on any machine; tests/test_fixture_copy.py keeps it in step.
+FIXTURES = REPO / "tests" / "fixtures" / "payloads"
+SHARED_FIXTURES = REPO.parent / "shared" / "fixtures" / "payloads"
 
 
 @pytest.fixture(scope="session")
