@@ -1,4 +1,4 @@
-"""`fireline lint`: compile workflow files, print every problem as file:line:col."""
+"""`fireline lint`: compile workflow and runbook files, print every problem as file:line:col."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from core.settings import Settings
 from dsl.compiler import CompileResult, check_unique_ids, compile_file, workflow_files
 from dsl.diagnostics import Diagnostic
 from dsl.plan import WorkflowPlan
+from dsl.runbook_plan import RunbookPlan
 
 
 @dataclass
@@ -21,15 +22,13 @@ class _Tally:
 
 
 def lint_command(paths: list[Path]) -> int:
-    """Exit code 1 when any file has an error (or a path does not exist), else 0."""
+    """Exit code 1 when any file has an error (or a path does not exist), else 0.
+
+    Warnings are printed and counted but do not change the exit code.
+    """
     tally = _Tally()
     files = _expand(paths or [Settings().workflows_dir], tally)
-    results = [compile_file(path) for path in files]
-    explicit = {str(path) for path in paths if path.is_file()}
-    for result in results:
-        if result.is_runbook and result.file in explicit:
-            tally.lines.append(f"{_shown(result.file)}: skipped — a runbook, not a workflow")
-    for result in check_unique_ids([r for r in results if not r.is_runbook]):
+    for result in check_unique_ids([compile_file(path) for path in files]):
         _report(result, tally)
     tally.lines.append(_totals(tally))
     print("\n".join(tally.lines))
@@ -57,9 +56,14 @@ def _report(result: CompileResult, tally: _Tally) -> None:
     tally.errors += len(result.errors)
     tally.warnings += len(result.warnings)
     tally.lines += [_diagnostic_line(d) for d in result.diagnostics]
+    summary = None
     if result.plan is not None:
+        summary = _summary(result.plan)
+    elif result.runbook is not None:
+        summary = _runbook_summary(result.runbook)
+    if summary is not None:
         tally.clean += 1
-        tally.lines.append(f"{_shown(result.file)}: ok — {_summary(result.plan)}")
+        tally.lines.append(f"{_shown(result.file)}: ok — {summary}")
 
 
 def _diagnostic_line(diagnostic: Diagnostic) -> str:
@@ -75,6 +79,20 @@ def _summary(plan: WorkflowPlan) -> str:
     parts += [_count(len(plan.triggers), "trigger"), f"plan {plan.plan_hash}"]
     if plan.disabled:
         parts.append("disabled")
+    return ", ".join(parts)
+
+
+def _runbook_summary(plan: RunbookPlan) -> str:
+    parts = [f"runbook {plan.id}"]
+    if plan.prechecks:
+        parts.append(_count(len(plan.prechecks), "precheck"))
+    parts.append(_count(len(plan.steps), "step"))
+    if plan.postchecks:
+        parts.append(_count(len(plan.postchecks), "postcheck"))
+    approvals = sum(step.requires_approval for step in plan.steps)
+    if approvals:
+        parts.append(_count(approvals, "approval gate"))
+    parts.append(f"plan {plan.plan_hash}")
     return ", ".join(parts)
 
 

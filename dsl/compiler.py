@@ -1,6 +1,7 @@
-"""Workflow YAML -> validated spec -> frozen plan, with every problem as file:line:col.
+"""Workflow and runbook YAML -> validated spec -> frozen plan, every problem at file:line:col.
 
-Compiling is pure; only `compile_file` and `load_directory` read files.
+A file with a top-level `runbook:` key is a runbook (`dsl.runbook_compiler`); any other
+is a workflow. Compiling is pure; only `compile_file` and `load_directory` read files.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dsl.diagnostics import Diagnostic, Problem
 from dsl.keep_compat import normalize_keep
 from dsl.plan import WorkflowPlan
 from dsl.plan_builder import build_plan
+from dsl.runbook_compiler import compile_runbook
+from dsl.runbook_plan import RunbookPlan
 from dsl.spec import WorkflowDocument, WorkflowSpec
 from dsl.spec_errors import validation_problems
 from dsl.template_checks import reference_checks, syntax_problems
@@ -31,10 +34,21 @@ _FIRST_CHARACTER = Location(1, 1)
 @dataclass(frozen=True)
 class CompileResult:
     file: str
-    plan: WorkflowPlan | None  # None when there is any error
+    plan: WorkflowPlan | None  # None when there is any error, and for a runbook file
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    is_runbook: bool = False  # a `runbook:` file: not compiled here
-    id_location: Location = _FIRST_CHARACTER  # where the workflow id is written
+    is_runbook: bool = False  # a `runbook:` file: its plan is in `runbook`
+    id_location: Location = _FIRST_CHARACTER  # where the workflow or runbook id is written
+    runbook: RunbookPlan | None = None  # a runbook file without errors
+
+    @property
+    def kind(self) -> str:
+        return "runbook" if self.is_runbook else "workflow"
+
+    @property
+    def definition_id(self) -> str | None:
+        """The id of the compiled workflow or runbook; None when it has errors."""
+        compiled = self.runbook if self.is_runbook else self.plan
+        return compiled.id if compiled is not None else None
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -54,9 +68,8 @@ def compile_file(path: Path) -> CompileResult:
 
 
 def load_directory(directory: Path) -> list[CompileResult]:
-    """Every workflow file in `directory` (runbooks skipped), ids unique across files."""
-    results = [compile_file(path) for path in workflow_files(directory)]
-    return check_unique_ids([r for r in results if not r.is_runbook])
+    """Every workflow and runbook file in `directory`, ids unique across all of them."""
+    return check_unique_ids([compile_file(path) for path in workflow_files(directory)])
 
 
 def workflow_files(directory: Path) -> list[Path]:
@@ -65,19 +78,28 @@ def workflow_files(directory: Path) -> list[Path]:
 
 
 def check_unique_ids(results: Iterable[CompileResult]) -> list[CompileResult]:
-    """The second file with an id already used gets an error naming the first."""
-    first_file: dict[str, str] = {}
+    """The second file with an id already used gets an error naming the first.
+
+    Workflows and runbooks share one id space (both name Temporal workflow runs).
+    """
+    first: dict[str, CompileResult] = {}
     checked = []
     for result in results:
-        plan = result.plan
-        if plan is not None and plan.id in first_file:
-            message = f"duplicate workflow id '{plan.id}': already defined in {first_file[plan.id]}"
-            error = _diagnostic_at(result.file, result.id_location, message)
-            result = replace(result, plan=None, diagnostics=[*result.diagnostics, error])
-        elif plan is not None:
-            first_file[plan.id] = result.file
+        definition_id = result.definition_id
+        if definition_id is not None and definition_id in first:
+            result = _duplicate(result, definition_id, first[definition_id])
+        elif definition_id is not None:
+            first[definition_id] = result
         checked.append(result)
     return checked
+
+
+def _duplicate(result: CompileResult, definition_id: str, first: CompileResult) -> CompileResult:
+    message = f"duplicate {result.kind} id '{definition_id}': already defined in {first.file}"
+    if first.kind != result.kind:
+        message += f" (a {first.kind}); ids must be unique across workflows and runbooks"
+    error = _diagnostic_at(result.file, result.id_location, message)
+    return replace(result, plan=None, runbook=None, diagnostics=[*result.diagnostics, error])
 
 
 def compile_text(text: str, filename: str) -> CompileResult:
@@ -90,8 +112,21 @@ def compile_text(text: str, filename: str) -> CompileResult:
         found = "an empty file" if data is None else f"a {type(data).__name__}"
         return _failed(filename, _FIRST_CHARACTER, f"expected a 'workflow:' mapping, got {found}")
     if _RUNBOOK in data:
-        return CompileResult(filename, None, is_runbook=True)
+        return _runbook_result(filename, loaded)
     return _Compilation(filename, loaded).run()
+
+
+def _runbook_result(filename: str, loaded: LoadedYaml) -> CompileResult:
+    compiled = compile_runbook(loaded, filename)
+    diagnostics = [_diagnostic(filename, loaded.source, p) for p in compiled.problems]
+    return CompileResult(
+        filename,
+        None,
+        sorted(diagnostics, key=lambda d: (d.line, d.col)),
+        is_runbook=True,
+        id_location=loaded.source.locate(compiled.id_path),
+        runbook=compiled.plan,
+    )
 
 
 class _Compilation:

@@ -34,7 +34,8 @@ class WorkflowRegistry:
     def reload(self) -> list[WorkflowEntry]:
         connections = Connections.load(self.providers_file)
         results = load_directory(self.workflows_dir) if self.workflows_dir.is_dir() else []
-        self.entries = [_entry(result, connections) for result in results]
+        # Runbooks share the directory (and the id space) but are not workflows.
+        self.entries = [_entry(r, connections) for r in results if not r.is_runbook]
         return self.entries
 
     def active_plans(self) -> list[WorkflowPlan]:

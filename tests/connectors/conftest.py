@@ -12,9 +12,11 @@ import pytest
 
 from connectors.jira import JiraConnection, JiraConnector
 from connectors.slack import SlackConnection
+from connectors.ssh import SshTarget
 from tests.fakes.http_target import HttpTarget
 from tests.fakes.jira_server import FakeJira
 from tests.fakes.slack_server import FakeSlack
+from tests.fakes.sshd import OpenSshServer, require_sshd
 
 
 @pytest.fixture
@@ -72,3 +74,17 @@ def tls_context(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     return context
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenSshServer]:
+    """A real OpenSSH server on a loopback port (skips without sshd, fails under CI=true)."""
+    require_sshd()
+    with OpenSshServer(tmp_path_factory.mktemp("sshd")) as server:
+        yield server
+
+
+@pytest.fixture
+def ssh_target(sshd: OpenSshServer) -> SshTarget:
+    """Logs in to `sshd` with its client key; the server's host key is pinned."""
+    return sshd.target()

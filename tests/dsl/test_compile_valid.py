@@ -240,17 +240,16 @@ def test_trigger_condition_may_use_incident_and_consts():
     assert plan_of(text).triggers[0].condition == "{{ incident.severity == consts.sev }}"
 
 
+from tests.dsl.test_runbook_plan import RUNBOOK  # noqa: E402
+
+
 def test_compile_file_and_load_directory(tmp_path: Path):
     (tmp_path / "b.yml").write_text(DESIGN_EXAMPLE.replace("jira-incident-integration", "bbb"))
     (tmp_path / "a.yaml").write_text(DESIGN_EXAMPLE)
-    (tmp_path / "runbook.yaml").write_text("runbook:\n  id: restart\n")
+    (tmp_path / "runbook.yaml").write_text(RUNBOOK)
     (tmp_path / "notes.txt").write_text("not yaml")
     results = load_directory(tmp_path)
-    assert [Path(r.file).name for r in results] == ["a.yaml", "b.yml"]
+    assert [Path(r.file).name for r in results] == ["a.yaml", "b.yml", "runbook.yaml"]
     assert [r.plan.id for r in results if r.plan] == ["jira-incident-integration", "bbb"]
+    assert [r.runbook.id for r in results if r.runbook] == ["restart-app"]
     assert compile_file(tmp_path / "a.yaml").plan == results[0].plan
-
-
-def test_runbook_files_are_recognised_not_compiled():
-    result = compile_text("runbook:\n  id: restart\n", "rb.yaml")
-    assert result.is_runbook and result.plan is None and result.diagnostics == []

@@ -75,23 +75,27 @@ def test_warnings_are_marked_and_do_not_fail(workdir, capsys):
     assert totals == "1 file checked: 1 ok, 0 errors, 1 warning"
 
 
-def test_directories_are_expanded_and_runbooks_skipped(workdir, capsys):
+from tests.dsl.test_runbook_plan import RUNBOOK  # noqa: E402
+
+
+def test_directories_are_expanded_with_their_runbooks(workdir, capsys):
     flows = workdir / "flows"
     flows.mkdir()
     (flows / "a.yaml").write_text(GOOD)
     (flows / "b.yml").write_text(BAD)
-    (flows / "runbook.yaml").write_text("runbook:\n  id: restart\n")
+    (flows / "runbook.yaml").write_text(RUNBOOK)
     assert lint_command([Path("flows")]) == 1
     lines = output_lines(capsys)
     assert lines[0].startswith("flows/a.yaml: ok")
     assert lines[1].startswith("flows/b.yml:6:52: ")
-    assert lines[2] == "2 files checked: 1 ok, 1 error, 0 warnings"
+    assert lines[2].startswith("flows/runbook.yaml: ok — runbook restart-app")
+    assert lines[3] == "3 files checked: 2 ok, 1 error, 0 warnings"
 
 
-def test_explicit_runbook_file_is_reported_as_skipped(workdir, capsys):
+def test_a_broken_runbook_is_an_error_at_its_line(workdir, capsys):
     (workdir / "rb.yaml").write_text("runbook:\n  id: restart\n")
-    assert lint_command([Path("rb.yaml")]) == 0
-    assert output_lines(capsys)[0] == "rb.yaml: skipped — a runbook, not a workflow"
+    assert lint_command([Path("rb.yaml")]) == 1
+    assert output_lines(capsys)[0].startswith("rb.yaml:1:1: runbook: missing required field")
 
 
 def test_missing_path_is_an_error(workdir, capsys):
