@@ -12,7 +12,8 @@ from fastapi import FastAPI
 from api.dependencies import TemporalUnavailableError
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimit
-from api.routes import health, incidents, ingest, notifications, webhooks, workflows
+from api.routes import connections, health, incidents, ingest, notifications, webhooks, workflows
+from api.routes import settings as settings_routes
 from api.state import AppState
 from core.secretbox import SecretDecryptionError
 from core.settings import Settings
@@ -54,7 +55,8 @@ def create_app(settings: Settings) -> FastAPI:
         setting_names={ingest.UPLOAD_CSV_PATH: "FIRELINE_MAX_UPLOAD_BYTES"},
     )
     # ingest before incidents: its fixed paths must not be taken for an incident id.
-    for module in (health, ingest, incidents, webhooks, workflows, notifications):
+    routers = (health, ingest, incidents, webhooks, workflows, notifications, connections)
+    for module in (*routers, settings_routes):
         app.include_router(module.router)
     return app
 

@@ -11,9 +11,11 @@ from fastapi import Depends, Request
 from api.auth import Principal, current_principal
 from api.state import AppState
 from core.errors import FirelineError, RateLimitedError
+from services.connections import ConnectionService
 from services.incidents import IncidentService
 from services.ingestion import IngestService
 from services.notifications import NotificationFeed
+from services.org_settings import OrgSettingsService
 from services.runs import RunService
 from services.webhook_config import WebhookConfigService
 from services.webhooks import WebhookService
@@ -64,6 +66,14 @@ def get_webhook_config_service(state: AppStateDep) -> WebhookConfigService:
     return WebhookConfigService(state.db, state.secrets, state.settings.resolved_public_url)
 
 
+def get_connection_service(state: AppStateDep) -> ConnectionService:
+    return ConnectionService(state.db, state.secrets)
+
+
+def get_org_settings_service(state: AppStateDep) -> OrgSettingsService:
+    return OrgSettingsService(state.db)
+
+
 def get_webhook_service(
     configs: Annotated[WebhookConfigService, Depends(get_webhook_config_service)],
     ingest: Annotated[IngestService, Depends(get_ingest_service)],
@@ -112,3 +122,5 @@ IngestRateLimitDep = Annotated[Callable[[str], None], Depends(get_ingest_rate_li
 RegistryDep = Annotated[WorkflowRegistry, Depends(get_registry)]
 RunServiceDep = Annotated[RunService, Depends(get_run_service)]
 NotificationFeedDep = Annotated[NotificationFeed, Depends(get_notification_feed)]
+ConnectionServiceDep = Annotated[ConnectionService, Depends(get_connection_service)]
+OrgSettingsServiceDep = Annotated[OrgSettingsService, Depends(get_org_settings_service)]

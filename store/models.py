@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -211,3 +212,41 @@ class WebhookDeliveryModel(Base):
     received_at: Mapped[datetime]
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]]
+
+
+class ConnectionModel(Base):
+    """An infrastructure connection of an org: where runbook commands run, and as whom.
+
+    Credentials are Fernet ciphertext (core.secretbox); `credential_kind` says which
+    (none, password, private_key). `host_key` is a pinned OpenSSH public key line and
+    `known_hosts` known_hosts text: public data, kept in clear.
+    """
+
+    __tablename__ = "connections"
+
+    org_id: Mapped[str] = mapped_column(ORG_ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    host: Mapped[str | None] = mapped_column(String(255))
+    port: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str | None] = mapped_column(String(255))
+    tags: Mapped[list[Any]]
+    environment: Mapped[str | None] = mapped_column(String(100))
+    host_key: Mapped[str | None] = mapped_column(Text)
+    known_hosts: Mapped[str | None] = mapped_column(Text)
+    credential_kind: Mapped[str] = mapped_column(String(16))
+    credential_ciphertext: Mapped[str | None] = mapped_column(Text)
+    credential_passphrase_ciphertext: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class OrgSettingsModel(Base):
+    """Per-org settings; an org without a row uses the defaults."""
+
+    __tablename__ = "org_settings"
+
+    org_id: Mapped[str] = mapped_column(ORG_ID, primary_key=True)
+    execution_mode: Mapped[str] = mapped_column(String(8))
+    auto_threshold: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime]

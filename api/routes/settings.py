@@ -1,0 +1,40 @@
+"""Per-org settings: the execution mode of runbook sessions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from api.auth import Principal, Role, require_roles
+from api.dependencies import CurrentPrincipal, OrgSettingsServiceDep
+from api.routes.connections import InputRedactingRoute
+from api.schemas.settings import ExecutionModeIn, ExecutionModeOut
+
+# The redacting route also answers a NaN threshold with a 422 (the default handler
+# cannot write NaN back in its JSON answer).
+router = APIRouter(prefix="/v1/settings", tags=["settings"], route_class=InputRedactingRoute)
+
+Admin = Annotated[Principal, Depends(require_roles(Role.ORG_ADMIN))]
+
+
+@router.get("/execution-mode")
+async def get_execution_mode(
+    principal: CurrentPrincipal, settings: OrgSettingsServiceDep
+) -> ExecutionModeOut:
+    """`hil` (the default) asks before every step; `auto` runs steps not marked
+    `requires_approval` without asking when the runbook matched with a confidence of at
+    least `auto_threshold`."""
+    view = await settings.get_execution_mode(org_id=principal.org)
+    return ExecutionModeOut.model_validate(view)
+
+
+@router.put("/execution-mode")
+async def put_execution_mode(
+    body: ExecutionModeIn, principal: Admin, settings: OrgSettingsServiceDep
+) -> ExecutionModeOut:
+    """Without `auto_threshold` the current threshold is kept."""
+    view = await settings.set_execution_mode(
+        org_id=principal.org, mode=body.mode, auto_threshold=body.auto_threshold
+    )
+    return ExecutionModeOut.model_validate(view)

@@ -1,0 +1,53 @@
+"""Per-org settings: one row per org that changed a default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.ids import utcnow
+from store.models import OrgSettingsModel
+from store.rows import to_record
+from store.sql import upsert_insert
+
+
+@dataclass(frozen=True)
+class OrgSettingsRecord:
+    org_id: str
+    execution_mode: str
+    auto_threshold: float
+    updated_at: datetime
+
+
+async def get_org_settings(session: AsyncSession, org_id: str) -> OrgSettingsRecord | None:
+    """None when the org never changed its settings (the defaults apply)."""
+    statement = (
+        select(OrgSettingsModel)
+        .where(OrgSettingsModel.org_id == org_id)
+        .execution_options(populate_existing=True)
+    )
+    row = (await session.scalars(statement)).one_or_none()
+    return None if row is None else to_record(OrgSettingsRecord, row)
+
+
+async def put_execution_mode(
+    session: AsyncSession, org_id: str, *, execution_mode: str, auto_threshold: float
+) -> OrgSettingsRecord:
+    """Create or replace the org's execution mode and auto threshold."""
+    values = {
+        "execution_mode": execution_mode,
+        "auto_threshold": auto_threshold,
+        "updated_at": utcnow(),
+    }
+    statement = (
+        upsert_insert(session, OrgSettingsModel)
+        .values(org_id=org_id, **values)
+        .on_conflict_do_update(index_elements=[OrgSettingsModel.org_id], set_=values)
+    )
+    await session.execute(statement)
+    stored = await get_org_settings(session, org_id)
+    assert stored is not None
+    return stored
