@@ -1,27 +1,46 @@
-"""Composition root of the worker: one interpreter workflow, the provider activities."""
+"""Composition root of the worker: the YAML interpreter and the runbook session
+workflows, the provider, command and session activities."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.commands import SshTargetResolver
 from activities.deps import ActivityDeps
 from activities.registry import all_activities
+from connectors.ssh import SshTarget
+from core.secretbox import SecretBox
 from core.settings import Settings
+from services.connections import ConnectionService
 from services.temporal import connect
 from store.db import Database
 from workflows.interpreter import YamlWorkflowInterpreter
+from workflows.session import RunbookSession
 
 log = logging.getLogger("fireline.worker")
 
 # Pure modules the workflow code uses; passing them through keeps the sandbox cheap.
-PASSTHROUGH_MODULES = ("jinja2", "markupsafe", "dsl", "workflows.models", "workflows.names")
+PASSTHROUGH_MODULES = (
+    "jinja2",
+    "markupsafe",
+    "dsl",
+    "workflows.models",
+    "workflows.names",
+    "workflows.render_context",
+    "workflows.session_checks",
+    "workflows.session_models",
+)
+# How often a running command's heartbeat (pid, output tail) reaches Temporal at most:
+# also how long a cancel request may take to reach the command.
+HEARTBEAT_THROTTLE = timedelta(seconds=2)
 
 
 def build_worker(
@@ -38,10 +57,26 @@ def build_worker(
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[YamlWorkflowInterpreter, *extra_workflows],
-        activities=[*all_activities(deps), *extra_activities],
+        workflows=[YamlWorkflowInterpreter, RunbookSession, *extra_workflows],
+        activities=[*all_activities(deps, ssh_targets(db, settings)), *extra_activities],
         workflow_runner=runner,
+        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
     )
+
+
+def ssh_targets(db: Database, settings: Settings) -> SshTargetResolver:
+    """Resolves a session's SSH connection; the secret key is read on first use only, so
+    a worker that never runs SSH commands needs none."""
+    service: ConnectionService | None = None
+
+    async def resolve(org_id: str, name: str) -> SshTarget:
+        nonlocal service
+        if service is None:
+            service = ConnectionService(db, SecretBox(settings.effective_secret_key()))
+        return await service.resolve_ssh_target(org_id, name)
+
+    return resolve
 
 
 async def run_worker(settings: Settings) -> None:

@@ -11,10 +11,34 @@ SA_INCIDENT = SearchAttributeKey.for_keyword("FirelineIncidentId")
 SA_WORKFLOW = SearchAttributeKey.for_keyword("FirelineWorkflow")
 SA_SEVERITY = SearchAttributeKey.for_keyword("FirelineSeverity")
 SA_PLAN_HASH = SearchAttributeKey.for_keyword("FirelinePlanHash")
+# Runbook sessions: where a session stands, and the step waiting for an approval ("" if
+# none), so the API can list pending approvals from visibility without asking each run.
+SA_SESSION_STATUS = SearchAttributeKey.for_keyword("FirelineSessionStatus")
+SA_PENDING_STEP = SearchAttributeKey.for_keyword("FirelinePendingStep")
 
-SEARCH_ATTRIBUTES = (SA_ORG, SA_INCIDENT, SA_WORKFLOW, SA_SEVERITY, SA_PLAN_HASH)
+SEARCH_ATTRIBUTES = (
+    SA_ORG,
+    SA_INCIDENT,
+    SA_WORKFLOW,
+    SA_SEVERITY,
+    SA_PLAN_HASH,
+    SA_SESSION_STATUS,
+    SA_PENDING_STEP,
+)
 
 ENRICH_ACTIVITY = "incident.enrich"
+
+# Runbook sessions (workflows/session.py, activities/commands.py, activities/sessions.py).
+SESSION_WORKFLOW = "RunbookSession"
+RUN_COMMAND_ACTIVITY = "session.run_command"
+RUN_ROLLBACK_ACTIVITY = "session.run_rollback"
+RECORD_OUTCOME_ACTIVITY = "session.record_outcome"
+NOTIFY_APPROVAL_ACTIVITY = "session.notify_approval"
+# The Update and the Signals an approver's decision arrives through, and the Query.
+DECIDE_UPDATE = "decide"
+APPROVE_SIGNAL = "approve"
+REJECT_SIGNAL = "reject"
+STATE_QUERY = "state"
 
 
 def provider_activity(provider_type: str) -> str:
