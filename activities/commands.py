@@ -20,9 +20,6 @@ carrying the result in its details, so the step's retry policy applies to it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
 import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -35,14 +32,13 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from activities.deps import ActivityDeps
 from activities.errors import as_activity_failure
 from connectors.commands import (
-    KILL_GRACE_SECONDS,
     CommandConnectorError,
     CommandResult,
     CommandSpec,
     ConnectionLostError,
     HostUnreachableError,
 )
-from connectors.local import run_local
+from connectors.local import kill_local_group, run_local
 from connectors.ssh import SshTarget, kill_remote, remote_process_alive, run_ssh
 from workflows.names import RUN_COMMAND_ACTIVITY, RUN_ROLLBACK_ACTIVITY
 from workflows.session_checks import tail, unmet_expectation
@@ -196,7 +192,7 @@ async def _stop_leftover(request: CommandRequest, pid: int, target: SshTarget | 
         return await kill_remote(target, pid)
     if not _is_our_local_command(pid, request):
         return False
-    return await _stop_local_group(pid)
+    return await kill_local_group(pid)
 
 
 def _is_our_local_command(pid: int, request: CommandRequest) -> bool:
@@ -212,44 +208,6 @@ def _is_our_local_command(pid: int, request: CommandRequest) -> bool:
 
 def _markers(request: CommandRequest) -> dict[str, str]:
     return {"FIRELINE_SESSION_ID": request.session_id, "FIRELINE_STEP": request.step}
-
-
-async def _stop_local_group(pgid: int) -> bool:
-    """SIGTERM the command's process group, SIGKILL it if it outlives the grace period."""
-    if not _signal_group(pgid, signal.SIGTERM):
-        return False
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + KILL_GRACE_SECONDS
-    while loop.time() < deadline:
-        if not _local_group_alive(pgid):
-            return True
-        await asyncio.sleep(0.1)
-    _signal_group(pgid, signal.SIGKILL)
-    return True
-
-
-def _signal_group(pgid: int, signum: int) -> bool:
-    """Send `signum` to the group; False when it no longer exists (or is not ours)."""
-    try:
-        os.killpg(pgid, signum)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def _local_group_alive(pgid: int) -> bool:
-    """Whether a process of the group still runs. Zombies do not count: an orphaned child
-    waits as one until PID 1 reaps it, and a signal to the group still "reaches" it."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pgid, os.WNOHANG)  # reap the leader if it happens to be our child
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            state, _parent, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
-        except (OSError, ValueError):
-            continue  # gone meanwhile
-        if int(group) == pgid and state != "Z":
-            return True
-    return False
 
 
 def _outcome(result: CommandResult, attempt: int) -> CommandOutcome:

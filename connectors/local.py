@@ -19,8 +19,10 @@ import signal
 import time
 from asyncio.subprocess import DEVNULL, PIPE, Process
 from contextlib import suppress
+from pathlib import Path
 
 from connectors.commands import (
+    KILL_GRACE_SECONDS,
     READ_CHUNK_BYTES,
     CommandConnectorError,
     CommandResult,
@@ -154,9 +156,43 @@ async def _stop_group(process: Process, finished: asyncio.Task[int], grace: floa
         raise
 
 
-def _signal_group(pgid: int, signum: signal.Signals) -> None:
-    with suppress(ProcessLookupError):  # the whole group is gone already
+def _signal_group(pgid: int, signum: signal.Signals) -> bool:
+    """Send `signum` to the group; False when it no longer exists (or is not ours)."""
+    try:
         os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+async def kill_local_group(pgid: int, *, grace_seconds: float = KILL_GRACE_SECONDS) -> bool:
+    """SIGTERM a command's process group left over by an earlier attempt, SIGKILL it if it
+    outlives the grace period; False when nothing was left to stop."""
+    if not _signal_group(pgid, signal.SIGTERM):
+        return False
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace_seconds
+    while loop.time() < deadline:
+        if not local_group_alive(pgid):
+            return True
+        await asyncio.sleep(0.1)
+    _signal_group(pgid, signal.SIGKILL)
+    return True
+
+
+def local_group_alive(pgid: int) -> bool:
+    """Whether a process of the group still runs. Zombies do not count: an orphaned child
+    waits as one until PID 1 reaps it, and a signal to the group still "reaches" it."""
+    with suppress(ChildProcessError):
+        os.waitpid(pgid, os.WNOHANG)  # reap the leader if it happens to be our child
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _parent, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+        if int(group) == pgid and state != "Z":
+            return True
+    return False
 
 
 async def _done_within(task: asyncio.Task[int], seconds: float) -> bool:
