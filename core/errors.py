@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 
 class FirelineError(Exception):
@@ -55,7 +56,13 @@ class StepFailedError(FirelineError):
     """A workflow step failed; the message names the step, template and what to do."""
 
 
-def describe_validation_error(err: ValidationError, *, prefix: tuple[str, ...] = ()) -> str:
+class HasErrors(Protocol):
+    """A pydantic ValidationError or FastAPI's RequestValidationError."""
+
+    def errors(self) -> Sequence[Mapping[str, Any]]: ...
+
+
+def describe_validation_error(err: HasErrors, *, prefix: tuple[str, ...] = ()) -> str:
     """Each problem as `field.path: message`, never the input (it may hold a secret)."""
     return "; ".join(
         f"{'.'.join(map(str, (*prefix, *e['loc'])))}: {e['msg']}" for e in err.errors()

@@ -23,7 +23,7 @@ from api.schemas.connections import (
     ConnectionOut,
     ConnectionUpdateIn,
 )
-from core.errors import InvalidInputError
+from core.errors import InvalidInputError, describe_validation_error
 
 
 class InputRedactingRoute(APIRoute):
@@ -36,15 +36,9 @@ class InputRedactingRoute(APIRoute):
             try:
                 return await handle(request)
             except RequestValidationError as err:
-                raise InvalidInputError(_describe(err)) from None
+                raise InvalidInputError(describe_validation_error(err)) from None
 
         return handle_without_echo
-
-
-def _describe(err: RequestValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in err.errors()
-    )
 
 
 router = APIRouter(prefix="/v1/connections", tags=["connections"], route_class=InputRedactingRoute)
