@@ -12,7 +12,19 @@ from fastapi import FastAPI
 from api.dependencies import TemporalUnavailableError
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimit
-from api.routes import connections, health, incidents, ingest, notifications, webhooks, workflows
+from api.routes import (
+    approvals,
+    connections,
+    health,
+    incidents,
+    ingest,
+    notifications,
+    runbooks,
+    session_stream,
+    sessions,
+    webhooks,
+    workflows,
+)
 from api.routes import settings as settings_routes
 from api.state import AppState
 from core.secretbox import SecretDecryptionError
@@ -55,7 +67,19 @@ def create_app(settings: Settings) -> FastAPI:
         setting_names={ingest.UPLOAD_CSV_PATH: "FIRELINE_MAX_UPLOAD_BYTES"},
     )
     # ingest before incidents: its fixed paths must not be taken for an incident id.
-    routers = (health, ingest, incidents, webhooks, workflows, notifications, connections)
+    routers = (
+        health,
+        ingest,
+        incidents,
+        webhooks,
+        workflows,
+        notifications,
+        connections,
+        runbooks,
+        sessions,
+        session_stream,
+        approvals,
+    )
     for module in (*routers, settings_routes):
         app.include_router(module.router)
     return app

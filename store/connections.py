@@ -31,6 +31,7 @@ class ConnectionRecord:
     credential_kind: str
     credential_ciphertext: str | None
     credential_passphrase_ciphertext: str | None
+    database: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -47,6 +48,7 @@ class ConnectionFields:
     environment: str | None
     host_key: str | None
     known_hosts: str | None
+    database: str | None = None  # kind db: database name or SQLite file path
 
 
 @dataclass(frozen=True)

@@ -237,6 +237,8 @@ class ConnectionModel(Base):
     credential_kind: Mapped[str] = mapped_column(String(16))
     credential_ciphertext: Mapped[str | None] = mapped_column(Text)
     credential_passphrase_ciphertext: Mapped[str | None] = mapped_column(Text)
+    # kind db: the database name (PostgreSQL) or file path (SQLite).
+    database: Mapped[str | None] = mapped_column(String(1024))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -250,3 +252,48 @@ class OrgSettingsModel(Base):
     execution_mode: Mapped[str] = mapped_column(String(8))
     auto_threshold: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime]
+
+
+class RunbookSessionModel(Base):
+    """The index of runbook sessions: which org, incident and runbook each belongs to.
+
+    The session itself (steps, approvals, status) lives in its Temporal workflow, whose
+    id is `session_id` = `<org>:<incident>:runbook:<runbook_id>:<number>`.
+    """
+
+    __tablename__ = "runbook_sessions"
+    __table_args__ = (
+        UniqueConstraint("org_id", "incident_id", "runbook_id", "number"),
+        Index("ix_runbook_sessions_org_id_created_at", "org_id", "created_at"),
+    )
+
+    session_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ORG_ID)
+    incident_id: Mapped[str | None] = mapped_column(INCIDENT_ID)
+    runbook_id: Mapped[str] = mapped_column(String(128))
+    number: Mapped[int] = mapped_column(Integer)
+    requester: Mapped[str] = mapped_column(String(255))
+    plan_hash: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(8))
+    confidence: Mapped[float] = mapped_column(Float)
+    target_connection: Mapped[str | None] = mapped_column(String(64))
+    target_rule: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class IdempotencyKeyModel(Base):
+    """The first answer to a request sent with an `Idempotency-Key` header.
+
+    `status_code` is NULL while the first request is still being handled.
+    `fingerprint` (a hash of the method, path and body) refuses the same key for a
+    different request.
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    org_id: Mapped[str] = mapped_column(ORG_ID, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[Any | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
