@@ -7,15 +7,19 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import make_url
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.commands import SshTargetResolver
+from activities.db import DbTargetResolver
 from activities.deps import ActivityDeps
 from activities.registry import all_activities
+from connectors.sql import DbTarget
 from connectors.ssh import SshTarget
 from core.secretbox import SecretBox
 from core.settings import Settings
@@ -50,7 +54,11 @@ def build_worker(
     extra_workflows: Sequence[type] = (),
     extra_activities: Sequence[Callable[..., Any]] = (),
 ) -> Worker:
-    deps = ActivityDeps(db=db, providers_file=settings.resolved_providers_file)
+    deps = ActivityDeps(
+        db=db,
+        providers_file=settings.resolved_providers_file,
+        public_url=settings.resolved_public_url,
+    )
     runner = SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
     )
@@ -58,25 +66,58 @@ def build_worker(
         client,
         task_queue=settings.task_queue,
         workflows=[YamlWorkflowInterpreter, RunbookSession, *extra_workflows],
-        activities=[*all_activities(deps, ssh_targets(db, settings)), *extra_activities],
+        activities=[
+            *all_activities(deps, ssh_targets(db, settings), db_targets(db, settings)),
+            *extra_activities,
+        ],
         workflow_runner=runner,
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
     )
 
 
-def ssh_targets(db: Database, settings: Settings) -> SshTargetResolver:
-    """Resolves a session's SSH connection; the secret key is read on first use only, so
-    a worker that never runs SSH commands needs none."""
+def connection_service(db: Database, settings: Settings) -> Callable[[], ConnectionService]:
+    """The connection service, built on first use: the secret key is read then only, so a
+    worker that never runs SSH commands or db steps needs none."""
     service: ConnectionService | None = None
 
-    async def resolve(org_id: str, name: str) -> SshTarget:
+    def get() -> ConnectionService:
         nonlocal service
         if service is None:
             service = ConnectionService(db, SecretBox(settings.effective_secret_key()))
-        return await service.resolve_ssh_target(org_id, name)
+        return service
+
+    return get
+
+
+def ssh_targets(db: Database, settings: Settings) -> SshTargetResolver:
+    """Resolves a session's SSH connection."""
+    connections = connection_service(db, settings)
+
+    async def resolve(org_id: str, name: str) -> SshTarget:
+        return await connections().resolve_ssh_target(org_id, name)
 
     return resolve
+
+
+def db_targets(db: Database, settings: Settings) -> DbTargetResolver:
+    """Resolves a `db` step's connection; never to a file of Fireline's own data."""
+    connections = connection_service(db, settings)
+
+    async def resolve(org_id: str, name: str) -> DbTarget:
+        protected = fireline_data_paths(db, settings)
+        return await connections().resolve_db_target(org_id, name, protected_paths=protected)
+
+    return resolve
+
+
+def fireline_data_paths(db: Database, settings: Settings) -> list[Path]:
+    """The data directory (secret key, embedded database) and the app's SQLite file."""
+    paths = [settings.resolved_data_dir]
+    url = make_url(db.url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        paths.append(Path(str(url.database)))
+    return paths
 
 
 async def run_worker(settings: Settings) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from activities.commands import CommandActivities, SshTargetResolver
+from activities.db import DbActivities, DbTargetResolver
 from activities.deps import ActivityDeps
 from activities.http import HttpActivities
 from activities.incidents import IncidentActivities
@@ -16,9 +17,12 @@ from activities.slack import SlackActivities
 
 
 def all_activities(
-    deps: ActivityDeps, ssh_targets: SshTargetResolver | None = None
+    deps: ActivityDeps,
+    ssh_targets: SshTargetResolver | None = None,
+    db_targets: DbTargetResolver | None = None,
 ) -> list[Callable[..., Any]]:
-    """`ssh_targets` resolves a runbook session's SSH connection (None: local commands only)."""
+    """`ssh_targets` resolves a runbook session's SSH connection (None: local commands only);
+    `db_targets` the connection of a `db` step (None: db steps fail, saying so)."""
     incidents = IncidentActivities(deps)
     commands = CommandActivities(deps, ssh_targets)
     sessions = SessionActivities(deps)
@@ -26,6 +30,7 @@ def all_activities(
         JiraActivities(deps).jira,
         SlackActivities(deps).slack,
         HttpActivities(deps).http,
+        DbActivities(deps, db_targets).db,
         NotifyActivities(deps).notify,
         incidents.enrich_incident,
         incidents.enrich,

@@ -7,10 +7,12 @@ value is accepted wherever it could render to the right thing.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from dsl.durations import parse_duration
 from dsl.templates import is_template
 
 ConfigRule = Literal["required", "optional", "none"]
@@ -158,6 +160,58 @@ def _jira_requirements(params: Mapping[str, Any]) -> list[str]:
 
 _HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
+# The `db` provider (activities/db.py, connectors/sql.py).
+DB_MAX_ROWS = 10_000
+DB_MAX_TIMEOUT_SECONDS = 3600.0
+_BIND_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _db_requirements(params: Mapping[str, Any]) -> list[str]:
+    """Literal values only: a template may render to anything, the activity checks it."""
+    problems = []
+    query = params.get("query")
+    if isinstance(query, str) and is_template(query):
+        problems.append(
+            "db: 'query' must be literal SQL, not a template: write :name in the query and "
+            "give the value in 'params' (values are bound, never pasted into SQL)"
+        )
+    elif query is not None and not isinstance(query, str):
+        problems.append("db: 'query' must be SQL text")
+    bind_params = params.get("params")
+    if isinstance(bind_params, dict):
+        problems += [
+            f"db: params name '{name}' cannot be a bind parameter; use letters, digits and _"
+            for name in bind_params
+            if not (isinstance(name, str) and _BIND_NAME.fullmatch(name))
+        ]
+    return problems + _db_literal_problems(params)
+
+
+def _db_literal_problems(params: Mapping[str, Any]) -> list[str]:
+    def literal(name: str) -> Any:
+        value = params.get(name)
+        return None if isinstance(value, str) and is_template(value) else value
+
+    problems = []
+    write, max_rows, timeout = literal("write"), literal("max_rows"), literal("timeout")
+    if write is not None and not isinstance(write, bool):
+        problems.append("db: 'write' must be true or false")
+    whole = isinstance(max_rows, int) and not isinstance(max_rows, bool)
+    if max_rows is not None and not (whole and 1 <= max_rows <= DB_MAX_ROWS):
+        problems.append(f"db: 'max_rows' must be a whole number from 1 to {DB_MAX_ROWS}")
+    if timeout is not None:
+        try:
+            seconds = parse_duration(timeout)
+        except ValueError as err:
+            problems.append(f"db: 'timeout': {err}")
+        else:
+            if not 0 < seconds <= DB_MAX_TIMEOUT_SECONDS:
+                problems.append(
+                    f"db: 'timeout' must be more than 0 and at most {DB_MAX_TIMEOUT_SECONDS:g}s"
+                )
+    return problems
+
+
 PROVIDERS: Mapping[str, ProviderType] = {
     provider.name: provider
     for provider in (
@@ -212,6 +266,19 @@ PROVIDERS: Mapping[str, ProviderType] = {
                 Parameter("body"),
                 Parameter("json"),
                 Parameter("timeout"),
+            ),
+        ),
+        ProviderType(
+            name="db",
+            config="none",
+            requirements=_db_requirements,
+            parameters=(
+                Parameter("connection", required=True),
+                Parameter("query", required=True),
+                Parameter("params", shape="mapping"),
+                Parameter("write", default=False),
+                Parameter("max_rows", default=100),
+                Parameter("timeout", default=30),
             ),
         ),
         ProviderType(

@@ -8,6 +8,12 @@ quote it.
 An SSH connection needs the host's key up front (a pinned key line or known_hosts
 text): a host key is never trusted on first use.
 
+A db connection is PostgreSQL (host, port 5432 by default, username, password credential,
+`database` = the database name) or, with no host, a SQLite file (`database` = its absolute
+path on the worker, no credential). `resolve_db_target` refuses the files of Fireline's
+own data (its data directory, its SQLite database): a runbook must not read other orgs'
+rows or the stored credentials through a db step.
+
 `update` replaces every field; the credential is kept unless one is given
 (`credential=None` removes it).
 """
@@ -17,16 +23,18 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path, PurePosixPath
 from typing import Final
 
 import asyncssh
 
 from connectors import ssh
 from connectors.commands import CommandConnectorError
+from connectors.sql import DbConnectorError, DbTarget, check_database
 from connectors.ssh import SshTarget
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from core.secretbox import SecretBox
@@ -66,6 +74,8 @@ MAX_KNOWN_HOSTS_CHARS = 64 * 1024
 MAX_PASSWORD_CHARS = 1024
 MAX_PRIVATE_KEY_CHARS = 16 * 1024
 MAX_PASSPHRASE_CHARS = 1024
+MAX_POSTGRES_DATABASE_CHARS = 63
+MAX_SQLITE_PATH_CHARS = 4096
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 10.0
 
 
@@ -82,7 +92,8 @@ class CredentialKind(StrEnum):
     PRIVATE_KEY = "private_key"
 
 
-DEFAULT_PORTS: Final = {ConnectionKind.SSH: 22, ConnectionKind.HTTP: 443}
+# A db connection's port defaults only with a host (PostgreSQL); a SQLite file has none.
+DEFAULT_PORTS: Final = {ConnectionKind.SSH: 22, ConnectionKind.HTTP: 443, ConnectionKind.DB: 5432}
 # Which credentials each kind can use; a local connection runs as the worker's user.
 ALLOWED_CREDENTIALS: Final = {
     ConnectionKind.SSH: (CredentialKind.PASSWORD, CredentialKind.PRIVATE_KEY),
@@ -113,6 +124,7 @@ class ConnectionSpec:
     environment: str | None = None
     host_key: str | None = None
     known_hosts: str | None = None
+    database: str | None = None  # db: PostgreSQL database name, or (no host) SQLite file
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,7 @@ class ConnectionView:
     environment: str | None
     host_key: str | None
     known_hosts: str | None
+    database: str | None
     has_credential: bool
     credential_kind: CredentialKind
     created_at: datetime
@@ -220,7 +233,7 @@ class ConnectionService:
             raise _not_found(name)
 
     async def test(self, *, org_id: str, name: str) -> ConnectionCheck:
-        """Try the connection: reachability, and for SSH the host key and the login.
+        """Try the connection: reachability, and for SSH and db the login (SSH: the host key).
 
         A failed check is an answer, not an error; only an unknown name raises.
         """
@@ -230,6 +243,8 @@ class ConnectionService:
             return ConnectionCheck(True, None, None, None, None)
         if kind is ConnectionKind.SSH:
             return await self._check_ssh(record)
+        if kind is ConnectionKind.DB:
+            return await self._check_db(record)
         return await _check_tcp(record, self._connect_timeout)
 
     async def resolve_ssh_target(
@@ -247,6 +262,48 @@ class ConnectionService:
                 "a runbook target that runs commands over SSH needs an ssh connection"
             )
         return await self._ssh_target(record, connect_timeout or self._connect_timeout)
+
+    async def resolve_db_target(
+        self,
+        org_id: str,
+        name: str,
+        *,
+        protected_paths: Sequence[Path] = (),
+        connect_timeout: float | None = None,
+    ) -> DbTarget:
+        """The decrypted target of a db connection, for the code that connects.
+
+        NotFoundError for an unknown name; InvalidInputError for another kind, and for a
+        SQLite file at or under one of `protected_paths` (Fireline's own data).
+        """
+        record = await self._record(org_id, name)
+        if record.kind != ConnectionKind.DB:
+            raise InvalidInputError(
+                f"connection '{name}' is of kind {record.kind}, not db; "
+                "a db step needs a connection of kind db (see POST /v1/connections)"
+            )
+        if record.host is None and record.database is not None:
+            _refuse_protected(name, record.database, protected_paths)
+        return self._db_target(record, connect_timeout or self._connect_timeout)
+
+    async def _check_db(self, record: ConnectionRecord) -> ConnectionCheck:
+        try:
+            target = self._db_target(record, self._connect_timeout)
+        except DbConnectorError as err:
+            return ConnectionCheck(False, None, False, None, err.message)
+        result = await check_database(target)
+        return ConnectionCheck(result.reachable, None, result.authenticated, None, result.error)
+
+    def _db_target(self, record: ConnectionRecord, connect_timeout: float) -> DbTarget:
+        assert record.database is not None  # checked on save
+        return DbTarget(
+            database=record.database,
+            host=record.host,
+            port=record.port or DEFAULT_PORTS[ConnectionKind.DB],
+            username=record.username,
+            password=self._decrypt(record.credential_ciphertext),
+            connect_timeout=connect_timeout,
+        )
 
     async def _check_ssh(self, record: ConnectionRecord) -> ConnectionCheck:
         try:
@@ -307,10 +364,11 @@ class ConnectionService:
         problems = [
             *_name_problems(name),
             *_address_problems(kind, spec),
+            *_database_problems(kind, spec),
             *_trust_problems(kind, spec),
             *_tag_problems(spec.tags),
             *_environment_problems(spec.environment),
-            *_credential_problems(kind, credential),
+            *_credential_problems(kind, spec, credential),
         ]
         if problems:
             raise InvalidInputError("; ".join(problems))
@@ -341,6 +399,7 @@ def _view(record: ConnectionRecord) -> ConnectionView:
         environment=record.environment,
         host_key=record.host_key,
         known_hosts=record.known_hosts,
+        database=record.database,
         has_credential=record.credential_ciphertext is not None,
         credential_kind=CredentialKind(record.credential_kind),
         created_at=record.created_at,
@@ -355,7 +414,7 @@ def _not_found(name: str) -> NotFoundError:
 
 
 async def _check_tcp(record: ConnectionRecord, connect_timeout: float) -> ConnectionCheck:
-    """HTTP and database connections: can a TCP connection be opened to host:port?"""
+    """HTTP connections: can a TCP connection be opened to host:port?"""
     assert record.host is not None and record.port is not None  # checked on save
     host = f"[{record.host}]" if ":" in record.host else record.host
     address = f"{host}:{record.port}"
@@ -386,26 +445,47 @@ def _kind(kind: ConnectionKind | str) -> ConnectionKind:
 
 
 def _fields(kind: ConnectionKind, spec: ConnectionSpec) -> ConnectionFields:
+    host = spec.host or None  # "" for a SQLite db connection means no host
+    default_port = DEFAULT_PORTS.get(kind) if host is not None else None
     return ConnectionFields(
         kind=kind.value,
-        host=spec.host,
-        port=spec.port if spec.port is not None else DEFAULT_PORTS.get(kind),
+        host=host,
+        port=spec.port if spec.port is not None else default_port,
         username=spec.username,
         tags=list(dict.fromkeys(spec.tags)),
         environment=spec.environment.strip() if spec.environment else None,
         host_key=spec.host_key.strip() if spec.host_key else None,
         known_hosts=spec.known_hosts,
+        database=spec.database,
     )
 
 
 def _check_kept_credential(fields: ConnectionFields, credential_kind: str) -> None:
     kind = ConnectionKind(fields.kind)
     kept = CredentialKind(credential_kind)
-    if kept is not CredentialKind.NONE and kept not in ALLOWED_CREDENTIALS[kind]:
+    if kept is CredentialKind.NONE:
+        return
+    if kept not in ALLOWED_CREDENTIALS[kind]:
         raise InvalidInputError(
             f"credential: the stored {kept.value} credential cannot be used by a {kind.value} "
             "connection; send another credential, or credential: null to remove it"
         )
+    if kind is ConnectionKind.DB and fields.host is None:
+        raise InvalidInputError(
+            "credential: a SQLite db connection (no host) takes no credential; "
+            "send credential: null to remove the stored one"
+        )
+
+
+def _refuse_protected(name: str, database: str, protected_paths: Sequence[Path]) -> None:
+    file = Path(database).resolve()
+    for protected in protected_paths:
+        folder = protected.resolve()
+        if file == folder or file.is_relative_to(folder):
+            raise InvalidInputError(
+                f"connection '{name}' points at Fireline's own data ({folder}); "
+                "a db step may not read or change it"
+            )
 
 
 def _name_problems(name: str) -> list[str]:
@@ -418,6 +498,8 @@ def _name_problems(name: str) -> list[str]:
 
 
 def _address_problems(kind: ConnectionKind, spec: ConnectionSpec) -> list[str]:
+    if kind is ConnectionKind.DB and not spec.host:
+        return _sqlite_address_problems(spec)
     if kind is ConnectionKind.LOCAL:
         unused = [
             f"{name}: not used by a local connection; omit it"
@@ -451,13 +533,61 @@ def _is_ip_address(host: str) -> bool:
     return True
 
 
+def _sqlite_address_problems(spec: ConnectionSpec) -> list[str]:
+    return [
+        f"{name}: not used by a SQLite db connection (no host); omit it, or give a host "
+        "for PostgreSQL"
+        for name, value in (("port", spec.port), ("username", spec.username))
+        if value is not None
+    ]
+
+
 def _username_problems(kind: ConnectionKind, username: str | None) -> list[str]:
     if username is None or username == "":
-        return ["username: required for an ssh connection"] if kind is ConnectionKind.SSH else []
+        if kind is ConnectionKind.SSH:
+            return ["username: required for an ssh connection"]
+        if kind is ConnectionKind.DB:
+            return ["username: required for a PostgreSQL db connection (one with a host)"]
+        return []
     if len(username) > MAX_USERNAME_CHARS:
         return [f"username: at most {MAX_USERNAME_CHARS} characters"]
     if not username.isprintable() or any(char.isspace() for char in username):
         return ["username: must not contain spaces or control characters"]
+    return []
+
+
+def _database_problems(kind: ConnectionKind, spec: ConnectionSpec) -> list[str]:
+    database = spec.database
+    if kind is not ConnectionKind.DB:
+        return [] if database is None else ["database: only used by db connections; omit it"]
+    if not spec.host:
+        return _sqlite_path_problems(database)
+    if not database:
+        return [
+            "database: required: the PostgreSQL database name (or, with no host, the "
+            "absolute path of a SQLite file on the worker)"
+        ]
+    if len(database) > MAX_POSTGRES_DATABASE_CHARS or not database.isprintable():
+        return [
+            f"database: a PostgreSQL database name of 1 to {MAX_POSTGRES_DATABASE_CHARS} "
+            "printable characters"
+        ]
+    return []
+
+
+def _sqlite_path_problems(database: str | None) -> list[str]:
+    if not database:
+        return [
+            "database: required: with no host, the absolute path of a SQLite file on the "
+            "worker (or give host, username and database for PostgreSQL)"
+        ]
+    if len(database) > MAX_SQLITE_PATH_CHARS or not database.isprintable():
+        return [f"database: a file path of at most {MAX_SQLITE_PATH_CHARS} printable characters"]
+    if not PurePosixPath(database).is_absolute():
+        return [
+            "database: with no host, the absolute path of a SQLite file on the worker, "
+            "e.g. /var/lib/app/app.db"
+        ]
     return []
 
 
@@ -560,10 +690,14 @@ def _environment_problems(environment: str | None) -> list[str]:
     return []
 
 
-def _credential_problems(kind: ConnectionKind, credential: Credential | None) -> list[str]:
+def _credential_problems(
+    kind: ConnectionKind, spec: ConnectionSpec, credential: Credential | None
+) -> list[str]:
     # Never quote the secret or the passphrase in these messages.
     if credential is None:
         return []
+    if kind is ConnectionKind.DB and not spec.host:
+        return ["credential: a SQLite db connection (no host) takes no credential; omit it"]
     allowed = ALLOWED_CREDENTIALS[kind]
     try:
         credential_kind = CredentialKind(credential.kind)

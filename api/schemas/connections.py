@@ -59,6 +59,11 @@ class _ConnectionFieldsIn(_Input):
     known_hosts: str | None = Field(
         None, description="known_hosts text for the host, e.g. ssh-keyscan's output (ssh)"
     )
+    database: str | None = Field(
+        None,
+        description="db: the PostgreSQL database name (with host, username and a password "
+        "credential), or with no host the absolute path of a SQLite file on the worker",
+    )
 
     def spec(self) -> ConnectionSpec:
         return ConnectionSpec(
@@ -70,6 +75,7 @@ class _ConnectionFieldsIn(_Input):
             environment=self.environment,
             host_key=self.host_key,
             known_hosts=self.known_hosts,
+            database=self.database,
         )
 
 
@@ -105,6 +111,7 @@ class ConnectionOut(_Output):
     environment: str | None
     host_key: str | None
     known_hosts: str | None
+    database: str | None
     has_credential: bool
     credential_kind: CredentialKind
     created_at: datetime

@@ -12,6 +12,7 @@ def test_catalog_knows_which_providers_need_a_connection():
         "slack": True,
         "http": False,
         "enrich": False,
+        "db": False,  # names its connection in `connection`, not in `config`
     }
 
 

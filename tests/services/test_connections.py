@@ -268,10 +268,8 @@ async def test_a_port_outside_1_to_65535_is_refused(
     await expect_invalid(service, db, replace(SSH, port=port), "port: must be 1 to 65535")
 
 
-async def test_a_db_connection_needs_a_port_and_http_defaults_to_443(
-    service: ConnectionService, db: Database
-) -> None:
-    await expect_invalid(service, db, ConnectionSpec(kind="db", host="pg"), "port: required")
+async def test_an_http_connection_defaults_to_port_443(service: ConnectionService) -> None:
+    # db connections default to 5432: tests/services/test_db_connections.py
     view = await service.create(org_id="acme", name="api", spec=ConnectionSpec("http", "api.x"))
     assert view.port == 443
 
@@ -401,7 +399,9 @@ async def test_bad_credentials_are_refused_without_quoting_them(
 async def test_http_and_db_connections_take_a_password_but_no_private_key(
     service: ConnectionService, db: Database
 ) -> None:
-    spec = ConnectionSpec(kind="db", host="pg.internal", port=5432, username="app")
+    spec = ConnectionSpec(
+        kind="db", host="pg.internal", port=5432, username="app", database="payments"
+    )
     await expect_invalid(
         service,
         db,
@@ -604,10 +604,13 @@ async def listener() -> AsyncIterator[int]:
         yield server.sockets[0].getsockname()[1]
 
 
-async def test_http_and_db_connections_are_checked_with_a_tcp_connection(
+async def test_http_connections_are_checked_with_a_tcp_connection(
     service: ConnectionService, listener: int
 ) -> None:
-    await service.create(org_id="acme", name="up", spec=ConnectionSpec("db", "127.0.0.1", listener))
+    # db connections run SELECT 1 instead: tests/services/test_db_connections.py
+    await service.create(
+        org_id="acme", name="up", spec=ConnectionSpec("http", "127.0.0.1", listener)
+    )
     await service.create(
         org_id="acme", name="down", spec=ConnectionSpec("http", "127.0.0.1", closed_port())
     )
