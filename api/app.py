@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from api.dependencies import TemporalUnavailableError
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimit
 from api.routes import (
@@ -59,7 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    install_error_handlers(app, extra={TemporalUnavailableError: 503, SecretDecryptionError: 500})
+    install_error_handlers(app, extra={SecretDecryptionError: 500})
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

@@ -7,22 +7,27 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from temporalio.client import Client
 
 from api.auth import Principal, current_principal
 from api.state import AppState
-from core.errors import FirelineError, RateLimitedError
+from core.errors import RateLimitedError, ServiceUnavailableError
+from services.approvals import ApprovalService
 from services.connections import ConnectionService
+from services.idempotency import IdempotencyService
 from services.incidents import IncidentService
 from services.ingestion import IngestService
 from services.notifications import NotificationFeed
 from services.org_settings import OrgSettingsService
 from services.runs import RunService
+from services.session_stream import SessionStream
+from services.sessions import RunbookCatalog, SessionService
 from services.webhook_config import WebhookConfigService
 from services.webhooks import WebhookService
 from services.workflow_registry import WorkflowRegistry
 
 
-class TemporalUnavailableError(FirelineError):
+class TemporalUnavailableError(ServiceUnavailableError):
     """Answered with 503: the API is up but has not reached Temporal yet."""
 
 
@@ -32,6 +37,16 @@ def get_app_state(request: Request) -> AppState:
 
 
 AppStateDep = Annotated[AppState, Depends(get_app_state)]
+
+
+def temporal_client(state: AppState) -> Client:
+    """The API's Temporal client; 503 until the lifespan has connected it."""
+    if state.temporal_client is None:
+        raise TemporalUnavailableError("Temporal is not connected yet; retry in a moment")
+    client: Client = state.temporal_client
+    return client
+
+
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
@@ -45,9 +60,11 @@ def get_registry(state: AppStateDep) -> WorkflowRegistry:
 
 
 def get_run_service(state: AppStateDep) -> RunService:
-    if state.temporal_client is None:
-        raise TemporalUnavailableError("Temporal is not connected yet; retry in a moment")
-    return RunService(state.db, state.temporal_client, state.registry, state.settings)
+    return RunService(state.db, temporal_client(state), state.registry, state.settings)
+
+
+def get_session_stream(state: AppStateDep) -> SessionStream:
+    return SessionStream(temporal_client(state))
 
 
 def get_notification_feed(state: AppStateDep) -> NotificationFeed:
@@ -72,6 +89,28 @@ def get_connection_service(state: AppStateDep) -> ConnectionService:
 
 def get_org_settings_service(state: AppStateDep) -> OrgSettingsService:
     return OrgSettingsService(state.db)
+
+
+def get_approval_service(state: AppStateDep) -> ApprovalService:
+    return ApprovalService(temporal_client(state), state.settings)
+
+
+def get_idempotency_service(state: AppStateDep) -> IdempotencyService:
+    return IdempotencyService(state.db)
+
+
+def get_runbook_catalog(state: AppStateDep) -> RunbookCatalog:
+    return RunbookCatalog(state.db, state.registry)
+
+
+def get_session_service(
+    state: AppStateDep,
+    connections: Annotated[ConnectionService, Depends(get_connection_service)],
+    org_settings: Annotated[OrgSettingsService, Depends(get_org_settings_service)],
+) -> SessionService:
+    return SessionService(
+        state.db, temporal_client(state), state.registry, state.settings, connections, org_settings
+    )
 
 
 def get_webhook_service(
@@ -122,5 +161,10 @@ IngestRateLimitDep = Annotated[Callable[[str], None], Depends(get_ingest_rate_li
 RegistryDep = Annotated[WorkflowRegistry, Depends(get_registry)]
 RunServiceDep = Annotated[RunService, Depends(get_run_service)]
 NotificationFeedDep = Annotated[NotificationFeed, Depends(get_notification_feed)]
+SessionStreamDep = Annotated[SessionStream, Depends(get_session_stream)]
 ConnectionServiceDep = Annotated[ConnectionService, Depends(get_connection_service)]
 OrgSettingsServiceDep = Annotated[OrgSettingsService, Depends(get_org_settings_service)]
+RunbookCatalogDep = Annotated[RunbookCatalog, Depends(get_runbook_catalog)]
+SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]
+ApprovalServiceDep = Annotated[ApprovalService, Depends(get_approval_service)]
+IdempotencyServiceDep = Annotated[IdempotencyService, Depends(get_idempotency_service)]

@@ -48,6 +48,10 @@ class RateLimitedError(FirelineError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class ServiceUnavailableError(FirelineError):
+    """A part Fireline needs (Temporal, a worker) did not answer; the API answers 503."""
+
+
 class ProviderNotConfiguredError(FirelineError):
     pass
 

@@ -99,7 +99,14 @@ def validate_manual_inputs(
     plan: WorkflowPlan, inputs: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
     """Inputs with defaults applied, and one message per bad field."""
-    declared = manual_inputs(plan)
+    return validate_inputs(manual_inputs(plan), inputs)
+
+
+def validate_inputs(
+    declared: Mapping[str, InputPlan], inputs: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """Given inputs checked against the declared ones (a workflow's manual trigger, a
+    runbook): defaults applied, and one message per bad field."""
     errors = [
         f"unknown input '{name}' (known: {', '.join(declared) or 'none'})"
         for name in inputs

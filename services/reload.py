@@ -1,4 +1,4 @@
-"""Reload workflow definitions and bring Temporal Schedules in line with them."""
+"""Reload workflow and runbook definitions and bring Temporal Schedules in line with them."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ async def reload_definitions(
     for entry in entries:
         for problem in entry.errors:
             log.warning("workflow file has errors and will not run: %s", problem)
+    for runbook in registry.runbooks:
+        for problem in runbook.errors:
+            log.warning("runbook file has errors and cannot start sessions: %s", problem)
     if client is not None:
         await sync_schedules(client, registry, settings)
     return entries

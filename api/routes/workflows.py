@@ -85,4 +85,6 @@ def _reload_out(registry: WorkflowRegistry, entries: list[WorkflowEntry]) -> Rel
         active=len(registry.active_plans()),
         with_errors=sum(1 for e in entries if e.errors),
         workflows=[_workflow_out(e, []) for e in entries],
+        runbooks=len(registry.runbooks),
+        runbooks_with_errors=sum(1 for r in registry.runbooks if r.errors),
     )

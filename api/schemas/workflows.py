@@ -37,6 +37,9 @@ class ReloadOut(BaseModel):
     active: int
     with_errors: int
     workflows: list[WorkflowOut]
+    # Runbooks are reloaded with the workflows; GET /v1/runbooks describes them.
+    runbooks: int = 0
+    runbooks_with_errors: int = 0
 
 
 class ManualRunIn(BaseModel):

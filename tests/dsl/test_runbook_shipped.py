@@ -57,7 +57,7 @@ def test_every_shipped_runbook_compiles_clean(name):
 
 def test_restart_systemd_service():
     plan = shipped("restart-systemd-service.yaml")
-    assert plan.target_connection == "{{ inputs.host | default(incident.ci, true) }}"
+    assert plan.target_connection == "{{ inputs.host | default(incident.ci | default(''), true) }}"
     assert plan.approval.roles == ("SRE_LEAD", "ONCALL_ENGINEER")
     assert plan.approval.timeout_seconds == 900
     assert plan.approval.on_timeout == "escalate"

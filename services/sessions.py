@@ -1,0 +1,512 @@
+"""Runbook sessions as use cases: choose a runbook, start it for an incident, follow it, cancel it.
+
+A session is the Temporal workflow `RunbookSession` (workflows/session.py) with the id
+`<org>:<incident>:runbook:<runbook_id>:<n>`; the table runbook_sessions indexes them
+(store/sessions.py). Starting writes the row and starts the workflow in one database
+transaction, so a start that Temporal refuses leaves no row behind.
+
+Cancel is the only way to stop a session from here: the workflow then stops the running
+command, undoes what it changed and records the outcome. Terminating the workflow
+(Temporal UI, `temporal workflow terminate`) skips all of that, so it is not offered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from core.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
+from core.settings import Settings
+from dsl.runbook_plan import RunbookPlan
+from dsl.triggers import validate_inputs
+from services.connections import ConnectionService
+from services.jsonable import jsonable
+from services.org_settings import OrgSettingsService
+from services.runbook_match import MatchResult, match_runbook
+from services.session_lookup import FoundSession, find_session
+from services.session_target import resolve_target
+from services.temporal import ui_link
+from services.workflow_registry import RunbookEntry, WorkflowRegistry
+from store import sessions as session_rows
+from store.db import Database
+from store.incidents import get_snapshot
+from store.sessions import NewSession, RunbookSessionRecord
+from workflows.names import (
+    SA_INCIDENT,
+    SA_ORG,
+    SA_PENDING_STEP,
+    SA_PLAN_HASH,
+    SA_SESSION_STATUS,
+    SA_SEVERITY,
+    SA_WORKFLOW,
+    SESSION_WORKFLOW,
+    STATE_QUERY,
+)
+from workflows.session_models import FINAL_STATUSES, SessionInput, SessionState, SessionTarget
+
+# How long the `state` query waits for a worker to answer before the API says none runs.
+DEFAULT_QUERY_TIMEOUT_SECONDS = 10.0
+# With a status filter, rows are read in pages until `limit` sessions match; at most this
+# many pages, so a filter that matches nothing does not read the whole table.
+STATUS_FILTER_PAGES = 10
+STATUS_FILTER_PAGE_SIZE = 100
+SUMMARY_TITLE_CHARS = 200
+START_TIMEOUT = timedelta(seconds=10)
+
+
+class WorkerUnavailableError(ServiceUnavailableError):
+    """No worker answered a session's `state` query (the API answers 503)."""
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    session_id: str
+    runbook_id: str
+    incident_id: str
+    number: int
+    requester: str
+    status: str
+    mode: str
+    auto_threshold: float
+    approve_every_step: bool
+    confidence: float
+    reasons: list[str]
+    target: SessionTarget
+    temporal_ui_url: str
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """A row of the session list, with the session's live status from Temporal."""
+
+    session_id: str
+    incident_id: str | None
+    runbook_id: str
+    number: int
+    requester: str
+    plan_hash: str
+    mode: str
+    confidence: float
+    target_connection: str | None
+    target_rule: str
+    created_at: datetime
+    status: str
+    pending_step: str | None
+    temporal_status: str
+    temporal_ui_url: str
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    state: SessionState
+    confidence: float | None  # None for a session started outside the API (no row)
+    temporal_status: str
+    temporal_ui_url: str
+
+
+@dataclass(frozen=True)
+class RankedRunbook:
+    entry: RunbookEntry
+    match: MatchResult
+
+
+@dataclass(frozen=True)
+class _Live:
+    status: str
+    pending_step: str | None
+    temporal_status: str
+
+
+def session_id_for(org: str, incident_id: str, runbook_id: str, number: int) -> str:
+    return f"{org}:{incident_id}:runbook:{runbook_id}:{number}"
+
+
+class RunbookCatalog:
+    """The loaded runbooks, and which of them fit an incident."""
+
+    def __init__(self, db: Database, registry: WorkflowRegistry) -> None:
+        self._db = db
+        self._registry = registry
+
+    def all(self) -> list[RunbookEntry]:
+        return list(self._registry.runbooks)
+
+    def get(self, runbook_id: str) -> RunbookEntry:
+        entry = self._registry.find_runbook(runbook_id)
+        if entry is None:
+            raise _unknown_runbook(runbook_id, self._registry)
+        return entry
+
+    async def rank(self, org: str, incident_id: str) -> list[RankedRunbook]:
+        """Runbooks that compiled, best match first (then by id)."""
+        incident = await _incident(self._db, org, incident_id)
+        ranked = [
+            RankedRunbook(entry, match_runbook(entry.plan.match, incident))
+            for entry in self._registry.runbooks
+            if entry.plan is not None
+        ]
+        return sorted(ranked, key=lambda r: (-r.match.confidence, r.entry.runbook_id or ""))
+
+
+class SessionService:
+    def __init__(
+        self,
+        db: Database,
+        client: Client,
+        registry: WorkflowRegistry,
+        settings: Settings,
+        connections: ConnectionService,
+        org_settings: OrgSettingsService,
+        *,
+        query_timeout_seconds: float = DEFAULT_QUERY_TIMEOUT_SECONDS,
+    ) -> None:
+        self._db = db
+        self._client = client
+        self._registry = registry
+        self._settings = settings
+        self._connections = connections
+        self._org_settings = org_settings
+        self._query_timeout = timedelta(seconds=query_timeout_seconds)
+
+    # --- start ----------------------------------------------------------------------------
+
+    async def start(
+        self,
+        org: str,
+        incident_id: str,
+        runbook_id: str,
+        requester: str,
+        inputs: Mapping[str, Any],
+        connection: str | None = None,
+    ) -> StartedSession:
+        plan = self._startable(runbook_id)
+        incident = await _incident(self._db, org, incident_id)
+        request, match = await self._prepare(org, plan, incident, requester, inputs, connection)
+        async with self._db.session() as session:
+            row = await session_rows.insert_next(
+                session,
+                _new_row(request, incident_id),
+                lambda n: session_id_for(org, incident_id, runbook_id, n),
+            )
+            request = request.model_copy(update={"session_id": row.session_id})
+            await self._start_workflow(request, incident)
+        return StartedSession(
+            session_id=row.session_id,
+            runbook_id=runbook_id,
+            incident_id=incident_id,
+            number=row.number,
+            requester=requester,
+            status="running",
+            mode=request.mode,
+            auto_threshold=request.auto_threshold,
+            approve_every_step=request.mode == "hil" or match.confidence < request.auto_threshold,
+            confidence=match.confidence,
+            reasons=match.reasons,
+            target=request.target,
+            temporal_ui_url=ui_link(self._settings, row.session_id),
+        )
+
+    async def _prepare(
+        self,
+        org: str,
+        plan: RunbookPlan,
+        incident: dict[str, Any],
+        requester: str,
+        inputs: Mapping[str, Any],
+        connection: str | None,
+    ) -> tuple[SessionInput, MatchResult]:
+        """The session's input but its id: inputs checked, match, target, mode, ticket."""
+        checked = checked_inputs(plan, inputs)
+        match = match_runbook(plan.match, incident)
+        known = await self._connections.list(org_id=org)
+        target = resolve_target(plan, incident, checked, known, connection)
+        execution = await self._org_settings.get_execution_mode(org_id=org)
+        request = SessionInput(
+            session_id="",  # numbered when the row is written
+            org_id=org,
+            incident=incident,
+            plan=plan,
+            requester=requester,
+            mode=execution.mode.value,
+            auto_threshold=execution.auto_threshold,
+            confidence=match.confidence,
+            target=target,
+            inputs=checked,
+            ticket=linked_ticket(incident),
+        )
+        return request, match
+
+    def _startable(self, runbook_id: str) -> RunbookPlan:
+        entry = self._registry.find_runbook(runbook_id)
+        if entry is None:
+            raise _unknown_runbook(runbook_id, self._registry)
+        if entry.plan is None or entry.errors:
+            problems = "; ".join(entry.errors) or "it did not compile"
+            raise InvalidInputError(
+                f"runbook '{runbook_id}' has errors and cannot start: {problems}; fix "
+                "the file (fireline lint) and reload (POST /v1/workflows/reload)"
+            )
+        if entry.inactive_reason is not None:
+            raise InvalidInputError(f"runbook '{runbook_id}' cannot start: {entry.inactive_reason}")
+        return entry.plan
+
+    async def _start_workflow(self, request: SessionInput, incident: Mapping[str, Any]) -> None:
+        title = str(incident.get("title") or incident.get("id") or "")
+        try:
+            await self._client.start_workflow(
+                SESSION_WORKFLOW,
+                request,
+                id=request.session_id,
+                task_queue=self._settings.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=_search_attributes(request, incident),
+                static_summary=f"{request.plan.name} for {title[:SUMMARY_TITLE_CHARS]}",
+                # The database transaction (SQLite: the only writer) waits on this call.
+                rpc_timeout=START_TIMEOUT,
+            )
+        except WorkflowAlreadyStartedError:
+            raise ConflictError(
+                f"a Temporal workflow with id '{request.session_id}' already exists but the "
+                "session index does not list it (was the database reset?); nothing was started"
+            ) from None
+
+    # --- list -----------------------------------------------------------------------------
+
+    async def list(
+        self,
+        org: str,
+        *,
+        incident_id: str | None = None,
+        runbook_id: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+    ) -> list[SessionSummary]:
+        """Newest first. The status comes from Temporal, so a status filter reads rows in
+        pages until `limit` sessions have it (at most STATUS_FILTER_PAGES pages)."""
+        page_size = limit if status is None else max(limit, STATUS_FILTER_PAGE_SIZE)
+        found: list[SessionSummary] = []
+        for page in range(1 if status is None else STATUS_FILTER_PAGES):
+            async with self._db.read_session() as session:
+                rows = await session_rows.list_sessions(
+                    session,
+                    org,
+                    incident_id=incident_id,
+                    runbook_id=runbook_id,
+                    limit=page_size,
+                    offset=page * page_size,
+                )
+            live = await self._live(org, rows)
+            summaries = [self._summary(row, live[row.session_id]) for row in rows]
+            found += [s for s in summaries if status is None or s.status == status]
+            if len(found) >= limit or len(rows) < page_size:
+                break
+        return found[:limit]
+
+    async def _live(self, org: str, rows: Sequence[RunbookSessionRecord]) -> dict[str, _Live]:
+        """Each row's status from ONE visibility listing; a session the listing does not
+        show yet (visibility lags a start by a moment) is described on its own."""
+        if not rows:
+            return {}
+        ids = ", ".join(_literal(row.session_id) for row in rows)
+        query = (
+            f"WorkflowType = {_literal(SESSION_WORKFLOW)} AND FirelineOrg = {_literal(org)} "
+            f"AND WorkflowId IN ({ids})"
+        )
+        live = {
+            execution.id: _live_status(execution)
+            async for execution in self._client.list_workflows(query, page_size=len(rows))
+        }
+        for row in rows:
+            if row.session_id not in live:
+                live[row.session_id] = await self._described(row.session_id)
+        return live
+
+    async def _described(self, session_id: str) -> _Live:
+        try:
+            description = await self._client.get_workflow_handle(session_id).describe()
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            # Its history is gone (past the namespace's retention).
+            return _Live(status="unknown", pending_step=None, temporal_status="NOT_FOUND")
+        return _live_status(description)
+
+    def _summary(self, row: RunbookSessionRecord, live: _Live) -> SessionSummary:
+        return SessionSummary(
+            session_id=row.session_id,
+            incident_id=row.incident_id,
+            runbook_id=row.runbook_id,
+            number=row.number,
+            requester=row.requester,
+            plan_hash=row.plan_hash,
+            mode=row.mode,
+            confidence=row.confidence,
+            target_connection=row.target_connection,
+            target_rule=row.target_rule,
+            created_at=row.created_at,
+            status=live.status,
+            pending_step=live.pending_step,
+            temporal_status=live.temporal_status,
+            temporal_ui_url=ui_link(self._settings, row.session_id),
+        )
+
+    # --- get and cancel -------------------------------------------------------------------
+
+    async def get(self, org: str, session_id: str) -> SessionDetail:
+        found = await find_session(self._client, org, session_id)
+        return await self._detail(org, found, await self._state(found))
+
+    async def cancel(self, org: str, session_id: str) -> SessionDetail:
+        """Ask the session to stop and roll back; the answer is its state right after."""
+        found = await find_session(self._client, org, session_id)
+        status = _live_status(found.description).status
+        # A session that reached its final status may still be recording its outcome.
+        if not found.is_open or status in FINAL_STATUSES:
+            raise ConflictError(f"session already {status}; nothing to cancel")
+        await found.handle.cancel()
+        try:
+            state = await self._state(found)
+        except WorkerUnavailableError as err:
+            raise WorkerUnavailableError(
+                f"the cancel request was recorded and takes effect once a worker runs; {err}"
+            ) from None
+        return await self._detail(org, found, state)
+
+    async def _state(self, found: FoundSession) -> SessionState:
+        try:
+            state: SessionState = await found.handle.query(
+                STATE_QUERY, result_type=SessionState, rpc_timeout=self._query_timeout
+            )
+            return state
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise NotFoundError(f"runbook session '{found.handle.id}' not found") from None
+            if found.description.status == WorkflowExecutionStatus.COMPLETED:
+                return await self._result(found)
+            raise WorkerUnavailableError(
+                f"no Fireline worker answered for session '{found.handle.id}' ({err.message}); "
+                f"start one with `fireline worker` (task queue '{self._settings.task_queue}')"
+            ) from None
+
+    async def _result(self, found: FoundSession) -> SessionState:
+        handle = self._client.get_workflow_handle(
+            found.handle.id, run_id=found.description.run_id, result_type=SessionState
+        )
+        state: SessionState = await handle.result()
+        return state
+
+    async def _detail(self, org: str, found: FoundSession, state: SessionState) -> SessionDetail:
+        async with self._db.read_session() as session:
+            row = await session_rows.get_session(session, org, found.handle.id)
+        status = found.description.status
+        return SessionDetail(
+            state=state,
+            confidence=row.confidence if row else None,
+            temporal_status=status.name if status else "UNKNOWN",
+            temporal_ui_url=ui_link(self._settings, found.handle.id),
+        )
+
+
+# --- inputs, incident, ticket ----------------------------------------------------------------
+
+
+def checked_inputs(plan: RunbookPlan, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs with declared defaults filled in; InvalidInputError naming every bad one
+    (the rules and messages of a workflow's manual inputs)."""
+    checked, errors = validate_inputs({i.name: i for i in plan.inputs}, inputs)
+    if errors:
+        raise InvalidInputError(f"runbook '{plan.id}': " + "; ".join(errors))
+    return checked
+
+
+def linked_ticket(incident: Mapping[str, Any]) -> str | None:
+    """The Jira key a workflow wrote back on the incident (enrichment `ticket_id`).
+
+    A ticket of another system (`ticket_type` other than jira) is not one the session
+    can comment on.
+    """
+    enrichments = incident.get("enrichments")
+    if not isinstance(enrichments, Mapping):
+        return None
+    key, kind = enrichments.get("ticket_id"), enrichments.get("ticket_type")
+    if not isinstance(key, str) or not key.strip():
+        return None
+    if kind is not None and str(kind).lower() != "jira":
+        return None
+    return key.strip()
+
+
+async def _incident(db: Database, org: str, incident_id: str) -> dict[str, Any]:
+    async with db.read_session() as session:
+        return jsonable(await get_snapshot(session, org, incident_id))
+
+
+def _unknown_runbook(runbook_id: str, registry: WorkflowRegistry) -> NotFoundError:
+    known = sorted({e.runbook_id for e in registry.runbooks if e.runbook_id})
+    return NotFoundError(
+        f"runbook '{runbook_id}' is not loaded (loaded: {', '.join(known) or 'none'}); "
+        "GET /v1/runbooks lists them"
+    )
+
+
+def _new_row(request: SessionInput, incident_id: str) -> NewSession:
+    return NewSession(
+        org_id=request.org_id,
+        incident_id=incident_id,
+        runbook_id=request.plan.id,
+        requester=request.requester,
+        plan_hash=request.plan.plan_hash,
+        mode=request.mode,
+        confidence=request.confidence,
+        target_connection=request.target.connection,
+        target_rule=request.target.rule,
+    )
+
+
+# --- Temporal --------------------------------------------------------------------------------
+
+
+def _search_attributes(request: SessionInput, incident: Mapping[str, Any]) -> TypedSearchAttributes:
+    pairs: list[SearchAttributePair[str]] = [
+        SearchAttributePair(SA_ORG, request.org_id),
+        SearchAttributePair(SA_INCIDENT, str(incident["id"])),
+        SearchAttributePair(SA_WORKFLOW, request.plan.id),
+        SearchAttributePair(SA_PLAN_HASH, request.plan.plan_hash),
+        SearchAttributePair(SA_SESSION_STATUS, "running"),
+    ]
+    if incident.get("severity"):
+        pairs.append(SearchAttributePair(SA_SEVERITY, str(incident["severity"])))
+    return TypedSearchAttributes(pairs)
+
+
+def _live_status(execution: WorkflowExecution) -> _Live:
+    """The session's status: its search attribute, unless the run ended without setting a
+    final one (terminated, timed out): then Temporal's own status says what happened."""
+    attributes = execution.typed_search_attributes
+    status = attributes.get(SA_SESSION_STATUS)
+    pending = attributes.get(SA_PENDING_STEP) or None
+    temporal = execution.status.name if execution.status else "UNKNOWN"
+    if execution.status != WorkflowExecutionStatus.RUNNING and status not in FINAL_STATUSES:
+        return _Live(status=temporal.lower(), pending_step=None, temporal_status=temporal)
+    return _Live(status=status or "running", pending_step=pending, temporal_status=temporal)
+
+
+def _literal(value: str) -> str:
+    """A string literal of Temporal's visibility query language."""
+    return "'" + value.replace("'", "''") + "'"
