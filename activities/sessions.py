@@ -1,28 +1,43 @@
-"""Bookkeeping of runbook sessions: the outcome on the incident, approval notifications.
+"""Bookkeeping of runbook sessions: the outcome on the incident, notifications.
 
 Both are safe to retry: the outcome event is written once per session (a retry finds it),
 the status changes only while the incident is still open, and notifications carry a
-dedup key per session, step and kind.
+dedup key per session (and step and kind). Approval notices also go to Slack when the
+providers file has a `slack` connection; Slack being down never fails the activity (a
+retry after a crash may post the same notice twice).
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
+from pydantic import ValidationError
 from temporalio import activity
 
 from activities.deps import ActivityDeps
 from activities.errors import as_activity_failure
+from connectors.errors import ConnectorError
+from connectors.slack import SlackConnection, post_message
+from core.errors import FirelineError
 from store.enums import EventType, IncidentStatus
 from store.incidents import append_event, get_snapshot, list_events
 from store.notifications import add_notification
 from store.records import StoredEvent
 from workflows.names import NOTIFY_APPROVAL_ACTIVITY, RECORD_OUTCOME_ACTIVITY
-from workflows.session_models import ApprovalNotice, OutcomeRecord, OutcomeRecorded
+from workflows.session_models import (
+    ApprovalNotice,
+    OutcomeRecord,
+    OutcomeRecorded,
+    OutcomeResult,
+    SessionStatus,
+)
 
 # Statuses a resolving session may move on to RESOLVED (a cancelled or already resolved
 # incident stays as it is).
 RESOLVABLE = (IncidentStatus.OPEN, IncidentStatus.INVESTIGATING, IncidentStatus.MITIGATED)
+# The providers-file connection approval notices are also posted to, when configured.
+SLACK_CONNECTION = "slack"
 
 
 class SessionActivities:
@@ -67,6 +82,17 @@ class SessionActivities:
                     },
                     actor=actor,
                 )
+            await add_notification(
+                session,
+                org_id=record.org_id,
+                title=f"Runbook session {_words(record.status)}",
+                message=record.summary,
+                severity=outcome_severity(record.status, record.result),
+                links=self._links(record.session_id, record.incident_id),
+                incident_id=record.incident_id,
+                source=record.session_id,
+                dedup_key=f"{record.session_id}/outcome",
+            )
         return OutcomeRecorded(recorded=recorded, resolved=resolve)
 
     @activity.defn(name=NOTIFY_APPROVAL_ACTIVITY)
@@ -78,17 +104,62 @@ class SessionActivities:
                 title=_TITLES[notice.kind],
                 message=_message(notice),
                 severity="warning" if notice.kind == "approval_escalated" else "info",
+                links=self._links(notice.session_id, notice.incident_id),
                 incident_id=notice.incident_id,
                 source=notice.session_id,
                 dedup_key=f"{notice.session_id}/{notice.step}/{notice.kind}",
             )
-        return {"notification_id": notification_id}
+        return {"notification_id": notification_id, "slack": await self._to_slack(notice)}
+
+    async def _to_slack(self, notice: ApprovalNotice) -> str:
+        """Post the notice to the `slack` connection: "posted", "not_configured" or
+        "failed" (logged; the approval waits all the same)."""
+        if not self._deps.has_connection(SLACK_CONNECTION, "slack"):
+            return "not_configured"
+        link = self._deps.link(_session_path(notice.session_id))
+        text = f"*{_TITLES[notice.kind]}*\n{_message(notice)}\nSession: {link}"
+        try:
+            connection = self._deps.connection(SLACK_CONNECTION, "slack")
+            slack = SlackConnection.model_validate(connection.authentication)
+            await post_message(slack, message=text)
+        except (ConnectorError, FirelineError, ValidationError) as err:
+            reason = str(err).splitlines()[0]
+            activity.logger.warning("approval notice not posted to Slack: %s", reason)
+            return "failed"
+        return "posted"
+
+    def _links(self, session_id: str, incident_id: str | None) -> list[dict[str, Any]]:
+        links = [
+            {
+                "text": "Session",
+                "url": self._deps.link(_session_path(session_id)),
+                "external": False,
+            }
+        ]
+        if incident_id:
+            incident = self._deps.link(f"/v1/incidents/{quote(incident_id, safe='')}")
+            links.append({"text": "Incident", "url": incident, "external": False})
+        return links
 
 
 _TITLES = {
     "approval_requested": "Runbook step waits for approval",
     "approval_escalated": "Runbook approval escalated",
 }
+
+
+def outcome_severity(status: SessionStatus, result: OutcomeResult) -> str:
+    if result == "escalated" or status == "rollback_failed":
+        return "error"
+    return "warning" if result == "in_progress" else "info"
+
+
+def _words(status: SessionStatus) -> str:
+    return status.replace("_", " ")
+
+
+def _session_path(session_id: str) -> str:
+    return f"/v1/sessions/{quote(session_id, safe=':')}"
 
 
 def _message(notice: ApprovalNotice) -> str:

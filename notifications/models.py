@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -28,7 +29,12 @@ class Notification(BaseModel):
 
 def sse_frame(notification: Notification) -> str:
     body = notification.model_dump(mode="json", exclude={"org_id"})
-    return f"id: {notification.id}\nevent: notification\ndata: {json.dumps(body)}\n\n"
+    return sse_event(notification.id, "notification", body)
+
+
+def sse_event(event_id: int, event: str, data: Any) -> str:
+    """One Server-Sent Events frame; `data` as one line of JSON."""
+    return f"id: {event_id}\nevent: {event}\ndata: {json.dumps(data)}\n\n"
 
 
 SSE_KEEPALIVE = ": keepalive\n\n"

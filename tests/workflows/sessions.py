@@ -34,6 +34,7 @@ from workflows.session_models import SessionInput, SessionMode, SessionState, Se
 
 ORG = "acme"
 REQUESTER = "alice"
+OUTCOME_TITLE = "Runbook session "
 SessionHandle = WorkflowHandle[RunbookSession, SessionState]
 
 
@@ -136,6 +137,12 @@ class SessionRig:
     async def notifications(self) -> list[Notification]:
         async with self.db.read_session() as session:
             return await notifications_since(session, ORG)
+
+    async def notices(self) -> list[Notification]:
+        """The notifications of steps and approvals: all but the sessions' outcomes."""
+        return [
+            n for n in await self.notifications() if not (n.title or "").startswith(OUTCOME_TITLE)
+        ]
 
 
 async def replays(handle: SessionHandle) -> None:

@@ -125,7 +125,7 @@ async def test_an_unanswered_approval_escalates_then_is_rejected_and_rolled_back
     s2 = final.step("s2")
     assert s2 is not None and s2.status == "rejected" and s2.approved_by == TIMEOUT_APPROVER
     assert rollback_view(final) == [("s1", "undone")]
-    requested, escalated = await ts_rig.notifications()
+    requested, escalated = await ts_rig.notices()
     assert "SRE_LEAD or ONCALL_ENGINEER" in requested.message
     assert escalated.title == "Runbook approval escalated"
     assert "escalated to SRE_LEAD or ONCALL_ENGINEER or ORG_ADMIN" in escalated.message
@@ -179,7 +179,7 @@ async def test_on_timeout_reject_rejects_without_escalating(ts_rig: SessionRig) 
     assert ts_rig.lines() == []
     assert final.status == "rolled_back" and final.rollbacks == []
     assert step_statuses(final) == {"s1": "rejected"}
-    assert [n.title for n in await ts_rig.notifications()] == ["Runbook step waits for approval"]
+    assert [n.title for n in await ts_rig.notices()] == ["Runbook step waits for approval"]
 
 
 async def test_the_update_validator_refuses_bad_decisions_and_changes_nothing(

@@ -92,7 +92,7 @@ async def test_an_approved_session_runs_every_phase_and_resolves_the_incident(
     assert [(e.payload["from"], e.payload["to"]) for e in changed] == [("OPEN", "RESOLVED")]
     assert (await ts_rig.snapshot(incident["id"])).status == IncidentStatus.RESOLVED
 
-    (notice,) = await ts_rig.notifications()
+    (notice,) = await ts_rig.notices()
     assert "restart" in notice.message and "SRE_LEAD" in notice.message
     assert notice.incident_id == incident["id"] and notice.source == final.session_id
 
@@ -129,7 +129,7 @@ async def test_auto_mode_above_the_threshold_runs_without_asking(ts_rig: Session
     assert final.outcome is not None and final.outcome.result == "in_progress"
     assert final.outcome.confidence < 0.8
     assert (await ts_rig.snapshot(incident["id"])).status == IncidentStatus.OPEN
-    assert await ts_rig.notifications() == []
+    assert await ts_rig.notices() == []
 
 
 async def test_auto_mode_below_the_threshold_asks_for_every_step(ts_rig: SessionRig) -> None:

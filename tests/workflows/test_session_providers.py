@@ -38,7 +38,7 @@ async def test_provider_steps_run_and_roll_back_through_the_provider_activities(
         )
         final = await handle.result()
 
-    first, undone = await ts_rig.notifications()
+    first, undone = await ts_rig.notices()
     assert first.message == "restarting checkout for Checkout 5xx"
     assert undone.message == "restart of checkout undone"
     assert first.incident_id == incident["id"] and first.source == final.session_id
