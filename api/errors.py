@@ -1,10 +1,16 @@
-"""Map our error tree onto HTTP answers: `{"detail": message}`."""
+"""Map our error tree onto HTTP answers: `{"detail": message}`.
+
+A request that fails validation gets FastAPI's 422 list (`loc`, `msg`, `type` per problem)
+without the `input` FastAPI would echo: a rejected body may hold a credential.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from core.errors import (
@@ -16,6 +22,7 @@ from core.errors import (
     NotFoundError,
     PayloadTooLargeError,
     RateLimitedError,
+    ServiceUnavailableError,
     UnauthorizedError,
     UnsupportedMediaTypeError,
 )
@@ -30,6 +37,7 @@ STATUS_BY_ERROR: dict[type[FirelineError], int] = {
     PayloadTooLargeError: status.HTTP_413_CONTENT_TOO_LARGE,
     UnsupportedMediaTypeError: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     RateLimitedError: status.HTTP_429_TOO_MANY_REQUESTS,
+    ServiceUnavailableError: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 
@@ -39,6 +47,7 @@ def install_error_handlers(
     """Register a handler per error class; `extra` adds or overrides mappings."""
     for error_type, status_code in {**STATUS_BY_ERROR, **(extra or {})}.items():
         app.add_exception_handler(error_type, _handler(status_code))
+    app.add_exception_handler(RequestValidationError, _validation_handler)
 
 
 def _handler(status_code: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
@@ -49,3 +58,11 @@ def _handler(status_code: int) -> Callable[[Request, Exception], Awaitable[JSONR
         return JSONResponse({"detail": str(error)}, status_code=status_code, headers=headers)
 
     return handle
+
+
+async def _validation_handler(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+    return JSONResponse(
+        {"detail": jsonable_encoder(problems)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
+    )

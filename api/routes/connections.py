@@ -1,18 +1,15 @@
-"""Infrastructure connections: where runbook commands run, and with which credential.
+"""Infrastructure connections: where runbook commands run (ssh, local), what http and db
+steps talk to (db: PostgreSQL, or a SQLite file with no host), and with which credential.
 
 Anyone in the org may list and read connections; ORG_ADMIN and SRE_LEAD may change and
-test them. Credentials are write-only, and a rejected body is described by field path
-only: FastAPI's default 422 would echo the input, credential included.
+test them. Credentials are write-only (a rejected body is never echoed: api/errors.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends, status
 
 from api.auth import Principal, Role, require_roles
 from api.dependencies import ConnectionServiceDep, CurrentPrincipal
@@ -23,25 +20,8 @@ from api.schemas.connections import (
     ConnectionOut,
     ConnectionUpdateIn,
 )
-from core.errors import InvalidInputError, describe_validation_error
 
-
-class InputRedactingRoute(APIRoute):
-    """Answers a request validation error with field paths and messages, never the input."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
-
-        async def handle_without_echo(request: Request) -> Response:
-            try:
-                return await handle(request)
-            except RequestValidationError as err:
-                raise InvalidInputError(describe_validation_error(err)) from None
-
-        return handle_without_echo
-
-
-router = APIRouter(prefix="/v1/connections", tags=["connections"], route_class=InputRedactingRoute)
+router = APIRouter(prefix="/v1/connections", tags=["connections"])
 
 Manager = Annotated[Principal, Depends(require_roles(Role.ORG_ADMIN, Role.SRE_LEAD))]
 
@@ -96,7 +76,8 @@ async def delete_connection(
 async def test_connection(
     name: str, principal: Manager, connections: ConnectionServiceDep
 ) -> ConnectionCheckOut:
-    """Connect once: reachability, and for ssh the host key and the login.
+    """Connect once: reachability, and for ssh the host key and the login; for db the
+    login and `SELECT 1` (read-only).
 
     A failed check is still a 200 with the details; an unknown connection is a 404.
     """

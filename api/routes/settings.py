@@ -8,12 +8,11 @@ from fastapi import APIRouter, Depends
 
 from api.auth import Principal, Role, require_roles
 from api.dependencies import CurrentPrincipal, OrgSettingsServiceDep
-from api.routes.connections import InputRedactingRoute
 from api.schemas.settings import ExecutionModeIn, ExecutionModeOut
 
 # The redacting route also answers a NaN threshold with a 422 (the default handler
 # cannot write NaN back in its JSON answer).
-router = APIRouter(prefix="/v1/settings", tags=["settings"], route_class=InputRedactingRoute)
+router = APIRouter(prefix="/v1/settings", tags=["settings"])
 
 Admin = Annotated[Principal, Depends(require_roles(Role.ORG_ADMIN))]
 

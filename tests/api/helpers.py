@@ -44,3 +44,13 @@ async def stored_row_counts(db: Database) -> tuple[int, int, int]:
             await count_rows(session, IncidentEventModel),
             await count_rows(session, OutboxModel),
         )
+
+
+def problems(response: httpx.Response) -> str:
+    """A 422's detail as one line, `loc: msg; ...` for a validation list, else as sent."""
+    detail = response.json()["detail"]
+    if isinstance(detail, str):
+        return detail
+    for problem in detail:
+        assert set(problem) == {"loc", "msg", "type"}, problem  # never the input
+    return "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in detail)

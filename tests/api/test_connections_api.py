@@ -17,7 +17,7 @@ from sqlalchemy import text
 from core.secretbox import SecretBox
 from store.db import Database
 from tests.api.conftest import AuthHeaders
-from tests.api.helpers import fireline_app
+from tests.api.helpers import fireline_app, problems
 from tests.fakes.sshd import OpenSshServer, require_sshd
 
 URL = "/v1/connections"
@@ -121,6 +121,7 @@ async def test_create_answers_the_view_in_camel_case_without_the_secret(
         "environment": "production",
         "hostKey": HOST_KEY,
         "knownHosts": None,
+        "database": None,
         "hasCredential": True,
         "credentialKind": "password",
     }
@@ -298,7 +299,7 @@ async def test_a_refused_body_is_422_never_echoes_the_secret_and_stores_nothing(
 ) -> None:
     response = await client.post(URL, json=body, headers=auth())
     assert response.status_code == 422, response.text
-    assert expected in response.json()["detail"]
+    assert expected in problems(response)
     assert PASSWORD not in response.text
     assert await raw_rows(db) == []
 
@@ -312,7 +313,7 @@ async def test_a_body_that_is_not_json_is_422(
         headers={**auth(), "Content-Type": "application/json"},
     )
     assert response.status_code == 422
-    assert response.json()["detail"].startswith("body.")
+    assert problems(response).startswith("body.")
     assert PASSWORD not in response.text
     assert await raw_rows(db) == []
 
@@ -451,3 +452,100 @@ async def test_no_secret_in_any_answer_log_record_or_stored_column(
         assert fragment not in stored
     by_key = next(row for row in rows if row["name"] == "by-key")
     assert box.decrypt(by_key["credential_ciphertext"]) == key
+
+
+# --- db connections: the database field ------------------------------------------------------
+
+
+def postgres_body(name: str = "pg", **fields: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": "db",
+        "host": "pg.internal",
+        "username": "app",
+        "database": "payments",
+        "credential": {"kind": "password", "secret": PASSWORD},
+        **fields,
+    }
+
+
+async def test_a_db_connection_shows_its_database_and_put_changes_it(
+    client: httpx.AsyncClient, auth: AuthHeaders, tmp_path: Path
+) -> None:
+    created = await create(client, auth, postgres_body())
+    assert (created["port"], created["database"], created["hasCredential"]) == (
+        5432,
+        "payments",
+        True,
+    )
+    sqlite_file = str(tmp_path / "flags.db")
+    response = await client.put(
+        f"{URL}/pg",
+        json={"kind": "db", "database": sqlite_file, "credential": None},
+        headers=auth(),
+    )
+    assert response.status_code == 200, response.text
+    read = (await client.get(f"{URL}/pg", headers=auth("acme", "VIEWER"))).json()
+    assert (read["host"], read["port"], read["database"], read["hasCredential"]) == (
+        None,
+        None,
+        sqlite_file,
+        False,
+    )
+    assert PASSWORD not in response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (postgres_body(database=None), "database: required: the PostgreSQL database name"),
+        (postgres_body(username=None), "username: required for a PostgreSQL db connection"),
+        (
+            postgres_body(host=None, username=None, database="relative.db", credential=None),
+            "database: with no host, the absolute path of a SQLite file",
+        ),
+        (
+            postgres_body(host=None, username=None, database="/srv/a.db"),
+            "credential: a SQLite db connection (no host) takes no credential",
+        ),
+        (ssh_body(database="payments"), "database: only used by db connections"),
+        (postgres_body(database=["payments"]), "body.database: Input should be a valid string"),
+    ],
+)
+async def test_a_bad_db_body_is_422_naming_the_field_and_stores_nothing(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    db: Database,
+    body: dict[str, Any],
+    expected: str,
+) -> None:
+    response = await client.post(URL, json=body, headers=auth())
+    assert response.status_code == 422, response.text
+    assert expected in problems(response)
+    assert PASSWORD not in response.text
+    assert await raw_rows(db) == []
+
+
+async def test_another_orgs_db_connection_is_404(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    await create(client, auth, postgres_body(), org="other")
+    response = await client.get(f"{URL}/pg", headers=auth())
+    assert response.status_code == 404
+    assert "payments" not in response.text
+
+
+async def test_testing_a_sqlite_db_connection_opens_the_file(
+    client: httpx.AsyncClient, auth: AuthHeaders, tmp_path: Path
+) -> None:
+    body = {"name": "gone", "kind": "db", "database": str(tmp_path / "gone.db")}
+    await create(client, auth, body)
+    response = await client.post(f"{URL}/gone/test", headers=auth())
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert (result["reachable"], result["authenticated"], result["hostKeyOk"]) == (
+        False,
+        False,
+        None,
+    )
+    assert "cannot open SQLite file" in result["error"]
