@@ -98,14 +98,16 @@ async def wait_for_status(
     statuses: str | Collection[str],
     timeout: float = 60.0,
 ) -> dict[str, Any]:
-    """GET the session until its status is one of `statuses`; the last state on failure."""
+    """GET the session until its status is one of `statuses` and its run has closed (the
+    state says `completed` a moment before the workflow returns); the last state on failure."""
     wanted = {statuses} if isinstance(statuses, str) else set(statuses)
     last: dict[str, Any] = {}
 
     async def probe() -> dict[str, Any] | None:
         nonlocal last
         last = await get_session(platform, org, session_id)
-        return last if last["status"] in wanted else None
+        closed = last["temporal_status"] != "RUNNING"
+        return last if last["status"] in wanted and closed else None
 
     try:
         result: dict[str, Any] = await eventually(probe, timeout)

@@ -132,8 +132,10 @@ async def test_sev1_posts_to_slack_and_resolve_closes_the_jira_ticket(
                 headers=platform.auth("acme", "SRE_LEAD"),
             )
             assert resolved.status_code == 200, resolved.text
+            # The transition and the comment are two Jira calls: wait for both.
             await eventually(lambda: _status_is(jira, "OPS-1", "Done"))
-            assert f"incident {incident['id']} was resolved" in jira.issue("OPS-1").comments[0]
+            comments = await eventually(lambda: _comments(jira, "OPS-1"))
+            assert f"incident {incident['id']} was resolved" in comments[0]
 
 
 async def _slack_messages(slack: FakeSlack) -> list[dict[str, Any]]:
@@ -142,6 +144,10 @@ async def _slack_messages(slack: FakeSlack) -> list[dict[str, Any]]:
 
 async def _has_ticket(platform: Platform, incident_id: str) -> bool:
     return "ticket_id" in (await platform.incident(incident_id))["enrichments"]
+
+
+async def _comments(jira: FakeJira, key: str) -> list[str]:
+    return jira.issue(key).comments
 
 
 async def _status_is(jira: FakeJira, key: str, status: str) -> bool:
