@@ -32,6 +32,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.dsl_overhead
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.approval
 
 clean:
 	rm -rf $(VENV) .fireline .pytest_cache .mypy_cache .ruff_cache

@@ -169,6 +169,18 @@ Try it:
             "enrichments": {{"target_project": "OPS"}}}}'
   curl -s {api}/v1/workflows -H "Authorization: Bearer $FIRELINE_TOKEN"
 
+Runbooks (which fit an incident, start one, decide its steps as someone else):
+  curl -s {api}/v1/incidents/INCIDENT_ID/runbooks -H "Authorization: Bearer $FIRELINE_TOKEN"
+  curl -s -X POST {api}/v1/incidents/INCIDENT_ID/runbooks/clear-disk-space/execute \\
+       -H "Authorization: Bearer $FIRELINE_TOKEN" -H 'Content-Type: application/json' \\
+       -d '{{"inputs": {{"threshold_percent": 0, "directory": "/tmp"}}}}'
+  curl -sN {api}/v1/sessions/SESSION_ID/stream -H "Authorization: Bearer $FIRELINE_TOKEN"
+  export APPROVER_TOKEN=$(fireline token --org default --role SRE_LEAD --sub oncall-lead)
+  curl -s {api}/v1/approvals -H "Authorization: Bearer $APPROVER_TOKEN"
+  curl -s -X POST {api}/v1/sessions/SESSION_ID/steps/vacuum-journal/reject \\
+       -H "Authorization: Bearer $APPROVER_TOKEN" -H 'Content-Type: application/json' \\
+       -d '{{"note": "not on this machine"}}'
+
 Press Ctrl-C to stop.""",
         flush=True,
     )
