@@ -85,6 +85,8 @@ async def test_run_is_findable_in_temporal_by_incident_id(platform: Platform) ->
         f"acme:{incident['id']}:jira-incident-integration:1"
     )
 
+    # The ticket is written back before the run's last action: wait for the run to end.
+    await platform.client.get_workflow_handle(runs[0]["execution"]["workflowId"]).result()
     response = await platform.http.get(
         f"/v1/incidents/{incident['id']}/runs", headers=platform.auth()
     )
