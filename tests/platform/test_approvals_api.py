@@ -198,7 +198,8 @@ async def test_deciding_twice_or_after_the_end_is_a_conflict(rig: ApprovalRig) -
     )
 
     assert (await rig.decide(session, "flush")).status_code == 200
-    await rig.finished(session)
+    # Its state says finished before the outcome is recorded: wait for the run to close.
+    await rig.handle(session).result()
     after = await rig.decide(session, "flush")
     assert (after.status_code, after.json()) == (
         409,

@@ -11,6 +11,7 @@ from tests.conftest import VENV_BIN
 from tests.fakes.jira_server import FakeJira
 from tests.platform.conftest import JIRA_TOKEN
 from tests.platform.harness import Platform, eventually
+from tests.platform.ingest_helpers import all_dispatched
 from tests.platform.sse import sse_events
 
 
@@ -63,6 +64,25 @@ async def test_run_is_findable_in_temporal_by_incident_id(platform: Platform) ->
     incident = await platform.create_incident(enrichments={"target_project": "OPS"})
     await eventually(lambda: _ticketed(platform, incident["id"]))
 
+    runs = await eventually(lambda: _listed(platform, incident["id"]))  # visibility lags
+    assert [r["type"]["name"] for r in runs] == ["jira-incident-integration"]
+    assert runs[0]["execution"]["workflowId"] == (
+        f"acme:{incident['id']}:jira-incident-integration:1"
+    )
+
+    # The ticket is written back before the run's last action: wait for the run to end.
+    await platform.client.get_workflow_handle(runs[0]["execution"]["workflowId"]).result()
+    await all_dispatched(platform.db)  # the run is recorded only after it was started
+    response = await platform.http.get(
+        f"/v1/incidents/{incident['id']}/runs", headers=platform.auth()
+    )
+    [run] = response.json()
+    assert run["workflow_id"] == "jira-incident-integration"
+    assert run["status"] == "COMPLETED"
+    assert "/namespaces/default/workflows/" in run["temporal_ui_url"]
+
+
+async def _listed(platform: Platform, incident_id: str) -> list[dict[str, Any]]:
     listed = subprocess.run(
         [
             str(VENV_BIN / "temporal"),
@@ -73,27 +93,14 @@ async def test_run_is_findable_in_temporal_by_incident_id(platform: Platform) ->
             "--output",
             "json",
             "--query",
-            f"FirelineIncidentId='{incident['id']}'",
+            f"FirelineIncidentId='{incident_id}'",
         ],
         capture_output=True,
         text=True,
         check=True,
     )
-    runs = json.loads(listed.stdout)
-    assert [r["type"]["name"] for r in runs] == ["jira-incident-integration"]
-    assert runs[0]["execution"]["workflowId"] == (
-        f"acme:{incident['id']}:jira-incident-integration:1"
-    )
-
-    # The ticket is written back before the run's last action: wait for the run to end.
-    await platform.client.get_workflow_handle(runs[0]["execution"]["workflowId"]).result()
-    response = await platform.http.get(
-        f"/v1/incidents/{incident['id']}/runs", headers=platform.auth()
-    )
-    [run] = response.json()
-    assert run["workflow_id"] == "jira-incident-integration"
-    assert run["status"] == "COMPLETED"
-    assert "/namespaces/default/workflows/" in run["temporal_ui_url"]
+    runs: list[dict[str, Any]] = json.loads(listed.stdout)
+    return runs
 
 
 async def test_secret_never_reaches_history_or_api(platform: Platform) -> None:

@@ -172,7 +172,12 @@ async def test_auto_mode_runs_the_session_to_completion_and_records_the_outcome(
     second = await started(platform, org, incident_id, "markers", inputs={"dir": str(tmp_path)})
     assert second["session_id"] == f"{org}:{incident_id}:runbook:markers:2"
     await wait_for_status(platform, org, second["session_id"], "completed")
-    listed = await list_sessions(platform, org)
+
+    async def listed_closed() -> list[dict[str, Any]] | None:
+        rows = await list_sessions(platform, org)  # the list's status lags (visibility)
+        return rows if all(r["temporal_status"] != "RUNNING" for r in rows) else None
+
+    listed = await eventually(listed_closed)
     assert [(s["session_id"], s["status"]) for s in listed] == [
         (second["session_id"], "completed"),
         (session_id, "completed"),

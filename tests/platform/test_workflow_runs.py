@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from services.dispatch import Dispatcher
@@ -20,6 +20,7 @@ from tests.platform.harness import (
     running_platform,
     write_workflow,
 )
+from tests.platform.ingest_helpers import all_dispatched
 
 NOTIFY_ON_CREATE = """
 workflow:
@@ -170,7 +171,7 @@ async def test_reload_picks_up_new_files_and_needs_org_admin(
         assert denied.status_code == 403
         assert "ORG_ADMIN" in denied.json()["detail"]
         await platform.create_incident(title="before reload")
-        await asyncio.sleep(0.6)
+        await all_dispatched(platform.db)  # with the old definitions, before the reload
         assert await platform.notifications() == []
 
         reloaded = await platform.http.post("/v1/workflows/reload", headers=platform.auth())
@@ -271,6 +272,11 @@ async def test_crash_between_commit_and_start_starts_every_run_exactly_once(
     assert await restarted.dispatch_pending() == 0
     for incident in (first, second):
         query = f"FirelineIncidentId='{incident.id}'"
-        found = [w async for w in temporal_env.client.list_workflows(query)]
+        # Visibility catches up with the starts asynchronously.
+        found = await eventually(lambda query=query: _listed(temporal_env.client, query))
         assert len(found) == 1
     await db.dispose()
+
+
+async def _listed(client: Client, query: str) -> list[str]:
+    return [w.id async for w in client.list_workflows(query)]
