@@ -175,7 +175,7 @@ Runbooks (which fit an incident, start one, decide its steps as someone else):
        -H "Authorization: Bearer $FIRELINE_TOKEN" -H 'Content-Type: application/json' \\
        -d '{{"inputs": {{"threshold_percent": 0, "directory": "/tmp"}}}}'
   curl -sN {api}/v1/sessions/SESSION_ID/stream -H "Authorization: Bearer $FIRELINE_TOKEN"
-  export APPROVER_TOKEN=$(fireline token --org default --role SRE_LEAD --sub oncall-lead)
+  export APPROVER_TOKEN=$(.venv/bin/fireline token --org default --role SRE_LEAD --sub oncall-lead)
   curl -s {api}/v1/approvals -H "Authorization: Bearer $APPROVER_TOKEN"
   curl -s -X POST {api}/v1/sessions/SESSION_ID/steps/vacuum-journal/reject \\
        -H "Authorization: Bearer $APPROVER_TOKEN" -H 'Content-Type: application/json' \\
