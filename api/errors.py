@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from core.errors import (
     BadRequestError,
     ConflictError,
+    FieldErrors,
     FirelineError,
     ForbiddenError,
     InvalidInputError,
@@ -48,6 +49,7 @@ def install_error_handlers(
     for error_type, status_code in {**STATUS_BY_ERROR, **(extra or {})}.items():
         app.add_exception_handler(error_type, _handler(status_code))
     app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(FieldErrors, _field_errors_handler)
 
 
 def _handler(status_code: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
@@ -66,3 +68,11 @@ async def _validation_handler(_request: Request, error: Exception) -> JSONRespon
     return JSONResponse(
         {"detail": jsonable_encoder(problems)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
     )
+
+
+async def _field_errors_handler(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, FieldErrors)
+    problems = [
+        {"loc": list(loc), "msg": msg, "type": "value_error"} for loc, msg in error.problems
+    ]
+    return JSONResponse({"detail": problems}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)

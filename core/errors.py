@@ -26,6 +26,15 @@ class InvalidInputError(FirelineError):
     pass
 
 
+class FieldErrors(InvalidInputError):
+    """Invalid values, each with the path of its field: the API answers with the same
+    422 list (`loc`, `msg`, `type`) as for a body that fails its model."""
+
+    def __init__(self, problems: Sequence[tuple[tuple[str | int, ...], str]]) -> None:
+        super().__init__("; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in problems))
+        self.problems = list(problems)
+
+
 class BadRequestError(FirelineError):
     """The request cannot be read at all (not JSON, not UTF-8, nested too deep...)."""
 

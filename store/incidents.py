@@ -6,23 +6,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import ConflictError, NotFoundError
 from core.ids import utcnow
-from store import outbox
+from store import outbox, timeline
 from store.enums import EventType
 from store.models import IncidentEventModel, IncidentModel
-from store.pagination import decode_cursor, encode_cursor
 from store.projection import Snapshot, apply_event, replay
-from store.records import (
-    IncidentFilters,
-    IncidentPage,
-    IncidentSnapshot,
-    RebuildResult,
-    StoredEvent,
-)
+from store.records import IncidentSnapshot, RebuildResult, StoredEvent
 from store.rows import row_values, to_record
 from store.sql import affected_rows
 
@@ -63,6 +56,7 @@ async def append_events(
     """Append several events to one incident with one snapshot read and one write."""
     row = await _snapshot_row(session, org_id, incident_id, lock=True)
     snapshot = row_values(row) if row else None
+    before = snapshot
     last_seq = row.last_seq if row else 0
     stored: list[StoredEvent] = []
     for type, payload in events:
@@ -78,10 +72,12 @@ async def append_events(
         )
         session.add(IncidentEventModel(**vars(event)))
         snapshot = apply_event(snapshot, event)
+        session.add_all(timeline.event_rows(event, snapshot))
         outbox.enqueue(session, event)
         stored.append(event)
     if snapshot is not None:
         _write_snapshot(session, row, snapshot)
+        await timeline.sync_keys(session, org_id, incident_id, before, snapshot)
     await session.flush()
     return stored
 
@@ -103,29 +99,6 @@ async def get_snapshot(
 def incident_not_found(incident_id: str) -> NotFoundError:
     # One answer for "missing" and "another org's": never reveal that it exists.
     return NotFoundError(f"incident {incident_id} not found")
-
-
-async def list_snapshots(
-    session: AsyncSession,
-    org_id: str,
-    filters: IncidentFilters,
-    limit: int,
-    cursor: str | None = None,
-) -> IncidentPage:
-    """Newest first by (created_at, id); `cursor` continues after a previous page."""
-    statement = (
-        select(IncidentModel)
-        .where(IncidentModel.org_id == org_id, *_filter_conditions(filters))
-        .order_by(IncidentModel.created_at.desc(), IncidentModel.id.desc())
-        .limit(limit + 1)
-    )
-    if cursor:
-        statement = statement.where(_after(*decode_cursor(cursor)))
-    rows = list((await session.scalars(statement)).all())
-    items = [to_record(IncidentSnapshot, row) for row in rows[:limit]]
-    has_more = len(rows) > limit
-    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if has_more else None
-    return IncidentPage(items=items, next_cursor=next_cursor)
 
 
 async def list_events(session: AsyncSession, org_id: str, incident_id: str) -> list[StoredEvent]:
@@ -156,11 +129,13 @@ async def rebuild_all(session: AsyncSession) -> RebuildResult:
 
 
 async def _rebuild_one(session: AsyncSession, org_id: str, incident_id: str) -> bool:
-    expected = replay(await list_events(session, org_id, incident_id))
+    events = await list_events(session, org_id, incident_id)
+    expected = replay(events)
     assert expected is not None  # keys come from the events table
+    rows_changed = await timeline.rebuild(session, org_id, incident_id, events, expected)
     row = await session.get(IncidentModel, incident_id)
     if row is not None and row_values(row) == expected:
-        return False
+        return rows_changed
     _write_snapshot(session, row, expected)
     return True
 
@@ -203,30 +178,3 @@ def _write_snapshot(session: AsyncSession, row: IncidentModel | None, snapshot: 
         return
     for key, value in snapshot.items():
         setattr(row, key, value)
-
-
-def _filter_conditions(filters: IncidentFilters) -> list[Any]:
-    conditions: list[Any] = []
-    if filters.statuses:
-        conditions.append(IncidentModel.status.in_(filters.statuses))
-    if filters.severity:
-        conditions.append(IncidentModel.severity == filters.severity)
-    if filters.service:
-        conditions.append(IncidentModel.service == filters.service)
-    if filters.environment:
-        conditions.append(IncidentModel.environment == filters.environment)
-    if filters.text:
-        conditions.append(
-            or_(
-                IncidentModel.title.icontains(filters.text, autoescape=True),
-                IncidentModel.description.icontains(filters.text, autoescape=True),
-            )
-        )
-    return conditions
-
-
-def _after(created_at: datetime, incident_id: str) -> Any:
-    return or_(
-        IncidentModel.created_at < created_at,
-        and_(IncidentModel.created_at == created_at, IncidentModel.id < incident_id),
-    )

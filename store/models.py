@@ -7,37 +7,36 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Float,
     ForeignKeyConstraint,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from store.column_types import UTCDateTime
+from store.base import AUTO_ID, INCIDENT_ID, ORG_ID, Base
+from store.timeline_models import (
+    EvidenceBundleModel,
+    FormSchemaVersionModel,
+    IncidentActionModel,
+    IncidentKeyModel,
+    IncidentSignalModel,
+    SloViolationModel,
+)
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-ORG_ID = String(64)
-INCIDENT_ID = String(64)
-# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
-AUTO_ID = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+__all__ = [
+    "Base",
+    "EvidenceBundleModel",
+    "FormSchemaVersionModel",
+    "IncidentActionModel",
+    "IncidentKeyModel",
+    "IncidentSignalModel",
+    "SloViolationModel",
+]
 
 
 class IncidentEventModel(Base):
@@ -58,7 +57,11 @@ class IncidentModel(Base):
     """Snapshot projected from incident_events; `rebuild_all` can recompute it."""
 
     __tablename__ = "incidents"
-    __table_args__ = (Index(None, "org_id", "created_at", "id"),)
+    __table_args__ = (
+        Index(None, "org_id", "created_at", "id"),
+        Index(None, "org_id", "updated_at", "id"),
+        Index(None, "org_id", "project_id"),
+    )
 
     id: Mapped[str] = mapped_column(INCIDENT_ID, primary_key=True)
     org_id: Mapped[str] = mapped_column(ORG_ID)
@@ -85,6 +88,16 @@ class IncidentModel(Base):
     updated_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     last_seq: Mapped[int] = mapped_column(Integer)
+    # The timeline service's fields (migration 0005); the lists default to empty.
+    project_id: Mapped[str | None] = mapped_column(String(64))
+    detected_by: Mapped[str | None] = mapped_column(String(200))
+    primary_signal_id: Mapped[str | None] = mapped_column(String(128))
+    runbook_path: Mapped[str | None] = mapped_column(String(500))
+    external_refs: Mapped[list[Any]] = mapped_column(server_default="[]")
+    correlation_keys: Mapped[list[Any]] = mapped_column(server_default="[]")
+    ended_at: Mapped[datetime | None]
+    detected_at: Mapped[datetime | None]
+    collection_context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class OutboxModel(Base):

@@ -16,8 +16,22 @@ from store.enums import EventType, IncidentStatus
 Snapshot = dict[str, Any]
 
 UPDATABLE_FIELDS = frozenset(
-    {"title", "description", "service", "environment", "team", "region", "links"}
+    {
+        "title",
+        "description",
+        "service",
+        "environment",
+        "team",
+        "region",
+        "links",
+        "project_id",
+        "detected_by",
+        "runbook_path",
+        "collection_context",
+    }
 )
+# Updatable too, carried as ISO 8601 text in the event and kept as datetimes.
+UPDATABLE_TIMESTAMPS = frozenset({"ended_at", "detected_at"})
 
 
 class EventLike(Protocol):
@@ -88,13 +102,29 @@ def _created(event: EventLike) -> Snapshot:
         "tags": sorted(set(payload.get("tags", []))),
         "created_at": event.ts,
         "resolved_at": _resolved_at(event) if resolved else None,
+        "project_id": payload.get("project_id"),
+        "detected_by": payload.get("detected_by"),
+        "primary_signal_id": None,
+        "runbook_path": payload.get("runbook_path"),
+        "external_refs": [],
+        "correlation_keys": list(dict.fromkeys(payload.get("correlation_keys") or [])),
+        "ended_at": _timestamp(payload.get("ended_at")),
+        "detected_at": _timestamp(payload.get("detected_at")),
+        "collection_context": copy.deepcopy(payload.get("collection_context")),
     }
+
+
+def signal_id(incident_id: str, seq: int) -> str:
+    """A signal's id: its incident and the seq of the event that attached it."""
+    return f"{incident_id}-s{seq}"
 
 
 def _updated(snapshot: Snapshot, event: EventLike) -> None:
     for field, value in event.payload["changes"].items():
         if field in UPDATABLE_FIELDS:
             snapshot[field] = copy.deepcopy(value)
+        elif field in UPDATABLE_TIMESTAMPS:
+            snapshot[field] = _timestamp(value)
 
 
 def _status_changed(snapshot: Snapshot, event: EventLike) -> None:
@@ -134,6 +164,11 @@ def _signal_ingested(snapshot: Snapshot, event: EventLike) -> None:
     entry = _entry(event)
     entry["ts"] = event.payload.get("ts") or entry["ts"]
     snapshot["signals"].append(entry)
+    if snapshot["primary_signal_id"] is None:
+        snapshot["primary_signal_id"] = signal_id(event.incident_id, event.seq)
+    key = event.payload.get("correlation_key")
+    if key and key not in snapshot["correlation_keys"]:
+        snapshot["correlation_keys"] = [*snapshot["correlation_keys"], key]
 
 
 def _slo_violation_recorded(snapshot: Snapshot, event: EventLike) -> None:
@@ -145,8 +180,17 @@ def _action_executed(snapshot: Snapshot, event: EventLike) -> None:
 
 
 def _linked_to_ticket(snapshot: Snapshot, event: EventLike) -> None:
-    for key, value in event.payload.items():
-        snapshot["enrichments"][f"ticket_{key}"] = copy.deepcopy(value)
+    """One external ref per (system, id): a second link of the same ticket updates its url.
+    The ticket_* enrichments follow the newest link, so the Ticket column shows it."""
+    ref = {key: event.payload.get(key) for key in ("system", "id", "url")}
+    others = [
+        existing
+        for existing in snapshot["external_refs"]
+        if (existing["system"], existing["id"]) != (ref["system"], ref["id"])
+    ]
+    snapshot["external_refs"] = [*others, {**ref, "linked_at": event.ts.isoformat()}]
+    ticket = {"ticket_type": ref["system"], "ticket_id": ref["id"], "ticket_url": ref["url"]}
+    snapshot["enrichments"].update({k: v for k, v in ticket.items() if v is not None})
 
 
 def _enriched(snapshot: Snapshot, event: EventLike) -> None:

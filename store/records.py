@@ -45,6 +45,15 @@ class IncidentSnapshot:
     updated_at: datetime
     resolved_at: datetime | None
     last_seq: int
+    project_id: str | None
+    detected_by: str | None
+    primary_signal_id: str | None
+    runbook_path: str | None
+    external_refs: list[Any]
+    correlation_keys: list[Any]
+    ended_at: datetime | None
+    detected_at: datetime | None
+    collection_context: dict[str, Any] | None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -58,10 +67,18 @@ class IncidentPage:
 
 @dataclass(frozen=True)
 class IncidentFilters:
+    """Every filter is ANDed; the tuples match any of their values."""
+
     statuses: tuple[str, ...] = ()
-    severity: str | None = None
+    severities: tuple[str, ...] = ()
     service: str | None = None
     environment: str | None = None
+    project_id: str | None = None
+    tag: str | None = None
+    correlation_key: str | None = None
+    trace_id: str | None = None
+    since: datetime | None = None  # created at or after
+    until: datetime | None = None  # created before
     text: str | None = None
 
 

@@ -9,7 +9,8 @@ import pytest
 from core.errors import InvalidInputError, NotFoundError
 from store.db import Database
 from store.enums import EventType
-from store.incidents import get_snapshot, list_events, list_snapshots
+from store.incident_queries import list_snapshots
+from store.incidents import get_snapshot, list_events
 from store.records import IncidentFilters
 from tests.store.helpers import append, create_incident
 
@@ -84,7 +85,7 @@ async def test_filters_combine(db: Database) -> None:
     await append(db, "acme", staging, EventType.STATUS_CHANGED, {"to": "INVESTIGATING"})
 
     assert await list_ids(db, "acme", IncidentFilters(service="checkout")) == [staging, checkout]
-    assert await list_ids(db, "acme", IncidentFilters(severity="SEV1")) == [checkout]
+    assert await list_ids(db, "acme", IncidentFilters(severities=("SEV1",))) == [checkout]
     assert await list_ids(db, "acme", IncidentFilters(environment="staging")) == [staging]
     assert await list_ids(db, "acme", IncidentFilters(statuses=("INVESTIGATING", "MITIGATED"))) == [
         staging

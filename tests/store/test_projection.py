@@ -56,6 +56,15 @@ def test_created_sets_every_column_from_the_event() -> None:
         "updated_at": CREATED.ts,
         "resolved_at": None,
         "last_seq": 1,
+        "project_id": None,
+        "detected_by": None,
+        "primary_signal_id": None,
+        "runbook_path": None,
+        "external_refs": [],
+        "correlation_keys": [],
+        "ended_at": None,
+        "detected_at": None,
+        "collection_context": None,
     }
 
 
