@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import ConflictError, InvalidInputError
 from core.ids import new_id
-from store import incidents
+from store import incident_queries, incidents
 from store.db import Database
 from store.enums import EventType, IncidentStatus, Severity
 from store.records import IncidentFilters, IncidentPage, IncidentSnapshot, StoredEvent
@@ -165,7 +165,7 @@ class IncidentService:
         if limit < 1:
             raise InvalidInputError("limit must be at least 1")
         async with self._db.read_session() as session:
-            return await incidents.list_snapshots(
+            return await incident_queries.list_snapshots(
                 session, org_id, filters or IncidentFilters(), limit, cursor
             )
 
