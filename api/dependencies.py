@@ -15,6 +15,7 @@ from core.errors import RateLimitedError, ServiceUnavailableError
 from services.approvals import ApprovalService
 from services.connections import ConnectionService
 from services.idempotency import IdempotencyService
+from services.incident_timeline import IncidentTimelineService
 from services.incidents import IncidentService
 from services.ingestion import IngestService
 from services.notifications import NotificationFeed
@@ -52,6 +53,10 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 def get_incident_service(state: AppStateDep) -> IncidentService:
     return IncidentService(state.db)
+
+
+def get_timeline_service(state: AppStateDep) -> IncidentTimelineService:
+    return IncidentTimelineService(state.db)
 
 
 def get_registry(state: AppStateDep) -> WorkflowRegistry:
@@ -154,6 +159,7 @@ def get_ingest_rate_limit(state: AppStateDep) -> Callable[[str], None]:
 
 
 IncidentServiceDep = Annotated[IncidentService, Depends(get_incident_service)]
+TimelineServiceDep = Annotated[IncidentTimelineService, Depends(get_timeline_service)]
 IngestServiceDep = Annotated[IngestService, Depends(get_ingest_service)]
 WebhookConfigServiceDep = Annotated[WebhookConfigService, Depends(get_webhook_config_service)]
 WebhookServiceDep = Annotated[WebhookService, Depends(get_webhook_service)]

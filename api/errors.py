@@ -63,7 +63,16 @@ def _handler(status_code: int) -> Callable[[Request, Exception], Awaitable[JSONR
 
 
 async def _validation_handler(_request: Request, error: Exception) -> JSONResponse:
+    """422 with every problem; 400 when the body is not JSON at all, as ingestion answers."""
     assert isinstance(error, RequestValidationError)
+    unreadable = [e for e in error.errors() if e["type"] == "json_invalid"]
+    if unreadable:
+        message = f"the request body is not valid JSON: {unreadable[0]['ctx']['error']}"
+        position = unreadable[0]["loc"][-1]
+        return JSONResponse(
+            {"detail": f"{message} (at character {position}); send a JSON object"},
+            status_code=status.HTTP_400_BAD_REQUEST,
+        )
     problems = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in error.errors()]
     return JSONResponse(
         {"detail": jsonable_encoder(problems)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT

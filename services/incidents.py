@@ -62,9 +62,15 @@ class IncidentService:
         environment: str | None = None,
         enrichments: Mapping[str, Any] | None = None,
         original_severity: str | None = None,
+        project_id: str | None = None,
+        detected_by: str | None = None,
+        correlation_key: str | None = None,
+        runbook_path: str | None = None,
+        tags: Sequence[str] = (),
     ) -> IncidentSnapshot:
-        """CREATED, then ENRICHED when enrichments are given (enrichments only ever
-        arrive through ENRICHED events); both commit together."""
+        """CREATED, then ENRICHED when there are enrichments (they only ever arrive through
+        ENRICHED events); both commit together. Enrichments are checked against the org's
+        incident form, whose defaults fill the fields left out."""
         if not title.strip():
             raise InvalidInputError("title must not be blank")
         incident_id = new_id("inc")
@@ -75,6 +81,11 @@ class IncidentService:
             "description": description,
             "service": service,
             "environment": environment,
+            "project_id": project_id,
+            "detected_by": detected_by,
+            "correlation_keys": [correlation_key] if correlation_key else [],
+            "runbook_path": runbook_path,
+            "tags": list(dict.fromkeys(tags)),
         }
         async with self._db.session() as session:
             await _append(session, org_id, incident_id, EventType.CREATED, created, actor)
@@ -116,34 +127,6 @@ class IncidentService:
             await _append(session, org_id, incident_id, EventType.SEVERITY_CHANGED, payload, actor)
             return await incidents.get_snapshot(session, org_id, incident_id)
 
-    async def record_action(
-        self,
-        *,
-        org_id: str,
-        incident_id: str,
-        actor: str,
-        action: str,
-        result: str | None = None,
-        details: Mapping[str, Any] | None = None,
-    ) -> IncidentSnapshot:
-        payload = {"action": action, "result": result, "details": dict(details or {})}
-        return await self._record(
-            org_id, incident_id, EventType.PLAYBOOK_ACTION_EXECUTED, payload, actor
-        )
-
-    async def add_signal(
-        self,
-        *,
-        org_id: str,
-        incident_id: str,
-        actor: str,
-        source: str,
-        summary: str,
-        data: Mapping[str, Any] | None = None,
-    ) -> IncidentSnapshot:
-        payload = {"source": source, "summary": summary, "data": dict(data or {})}
-        return await self._record(org_id, incident_id, EventType.SIGNAL_INGESTED, payload, actor)
-
     async def enrich(
         self, *, org_id: str, incident_id: str, actor: str, enrichments: Mapping[str, Any]
     ) -> IncidentSnapshot:
@@ -161,12 +144,15 @@ class IncidentService:
         filters: IncidentFilters | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        sort: str = incident_queries.DEFAULT_SORT,
     ) -> IncidentPage:
         if limit < 1:
             raise InvalidInputError("limit must be at least 1")
+        if sort not in incident_queries.SORTS:
+            raise InvalidInputError(f"sort must be one of {', '.join(incident_queries.SORTS)}")
         async with self._db.read_session() as session:
             return await incident_queries.list_snapshots(
-                session, org_id, filters or IncidentFilters(), limit, cursor
+                session, org_id, filters or IncidentFilters(), limit, cursor, sort
             )
 
     async def timeline(self, *, org_id: str, incident_id: str) -> Sequence[StoredEvent]:

@@ -128,7 +128,7 @@ def _signal(event: EventLike, snapshot: Snapshot) -> Base:
         **_event_key(event),
         project_id=snapshot["project_id"],
         signal_type=payload.get("signal_type")
-        or _SIGNAL_TYPE_OF_KIND.get(payload.get("kind"), "EVENT"),
+        or _SIGNAL_TYPE_OF_KIND.get(str(payload.get("kind")), "EVENT"),
         service_name=payload.get("service_name"),
         environment=payload.get("environment"),
         correlation_key=payload.get("correlation_key"),

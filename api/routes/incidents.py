@@ -1,4 +1,4 @@
-"""Incident endpoints: parse, call IncidentService, return a schema."""
+"""Incident endpoints: create, list, read, change status or severity, enrich."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, status
 
 from api.auth import Principal, Role, require_roles
-from api.dependencies import CurrentPrincipal, IncidentServiceDep
+from api.body import require_json_content_type
+from api.dependencies import CurrentPrincipal, IncidentServiceDep, TimelineServiceDep
 from api.schemas.incidents import (
-    ActionIn,
     EnrichmentsIn,
     EventOut,
     IncidentCreateIn,
@@ -18,13 +18,16 @@ from api.schemas.incidents import (
     IncidentPageOut,
     IncidentSummaryOut,
     SeverityChangeIn,
-    SignalIn,
     StatusChangeIn,
     TimelineOut,
 )
 from store.records import IncidentFilters
 
-router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
+router = APIRouter(
+    prefix="/v1/incidents",
+    tags=["incidents"],
+    dependencies=[Depends(require_json_content_type)],
+)
 
 Writer = Annotated[
     Principal,
@@ -50,8 +53,13 @@ async def create_incident(
         service=body.service,
         environment=body.environment,
         enrichments=body.enrichments,
+        project_id=body.project_id,
+        detected_by=body.detected_by,
+        correlation_key=body.initial_correlation_key,
+        runbook_path=body.runbook_path,
+        tags=body.tags,
     )
-    return IncidentOut.model_validate(snapshot)
+    return IncidentOut.model_validate(IncidentSummaryOut.model_validate(snapshot).model_dump())
 
 
 @router.get("")
@@ -62,13 +70,23 @@ async def list_incidents(
 ) -> IncidentPageOut:
     filters = IncidentFilters(
         statuses=tuple(query.status),
-        severity=query.severity,
+        severities=tuple(query.severity),
         service=query.service,
         environment=query.environment,
-        text=query.q or None,
+        project_id=query.project_id,
+        tag=query.tag,
+        correlation_key=query.correlation_key,
+        trace_id=query.trace_id,
+        since=query.since,
+        until=query.until,
+        text=query.q or query.search_query or None,
     )
     page = await incidents.list(
-        org_id=principal.org, filters=filters, limit=query.limit, cursor=query.cursor
+        org_id=principal.org,
+        filters=filters,
+        limit=query.limit,
+        cursor=query.cursor,
+        sort=query.sort,
     )
     return IncidentPageOut(
         items=[IncidentSummaryOut.model_validate(item) for item in page.items],
@@ -78,10 +96,9 @@ async def list_incidents(
 
 @router.get("/{incident_id}")
 async def get_incident(
-    incident_id: IncidentId, principal: CurrentPrincipal, incidents: IncidentServiceDep
+    incident_id: IncidentId, principal: CurrentPrincipal, timeline: TimelineServiceDep
 ) -> IncidentOut:
-    snapshot = await incidents.get(org_id=principal.org, incident_id=incident_id)
-    return IncidentOut.model_validate(snapshot)
+    return IncidentOut.of(await timeline.details(org_id=principal.org, incident_id=incident_id))
 
 
 @router.get("/{incident_id}/timeline")
@@ -100,15 +117,16 @@ async def change_status(
     body: StatusChangeIn,
     principal: StatusChanger,
     incidents: IncidentServiceDep,
+    timeline: TimelineServiceDep,
 ) -> IncidentOut:
-    snapshot = await incidents.change_status(
+    await incidents.change_status(
         org_id=principal.org,
         incident_id=incident_id,
         actor=principal.sub,
         status=body.status,
         reason=body.reason,
     )
-    return IncidentOut.model_validate(snapshot)
+    return IncidentOut.of(await timeline.details(org_id=principal.org, incident_id=incident_id))
 
 
 @router.post("/{incident_id}/severity")
@@ -117,55 +135,30 @@ async def change_severity(
     body: SeverityChangeIn,
     principal: SeverityChanger,
     incidents: IncidentServiceDep,
+    timeline: TimelineServiceDep,
 ) -> IncidentOut:
-    snapshot = await incidents.change_severity(
+    await incidents.change_severity(
         org_id=principal.org,
         incident_id=incident_id,
         actor=principal.sub,
         severity=body.severity,
         reason=body.reason,
     )
-    return IncidentOut.model_validate(snapshot)
-
-
-@router.post("/{incident_id}/actions")
-async def record_action(
-    incident_id: IncidentId, body: ActionIn, principal: Writer, incidents: IncidentServiceDep
-) -> IncidentOut:
-    snapshot = await incidents.record_action(
-        org_id=principal.org,
-        incident_id=incident_id,
-        actor=principal.sub,
-        action=body.action,
-        result=body.result,
-        details=body.details,
-    )
-    return IncidentOut.model_validate(snapshot)
-
-
-@router.post("/{incident_id}/signals")
-async def add_signal(
-    incident_id: IncidentId, body: SignalIn, principal: Writer, incidents: IncidentServiceDep
-) -> IncidentOut:
-    snapshot = await incidents.add_signal(
-        org_id=principal.org,
-        incident_id=incident_id,
-        actor=principal.sub,
-        source=body.source,
-        summary=body.summary,
-        data=body.data,
-    )
-    return IncidentOut.model_validate(snapshot)
+    return IncidentOut.of(await timeline.details(org_id=principal.org, incident_id=incident_id))
 
 
 @router.post("/{incident_id}/enrichments")
 async def enrich(
-    incident_id: IncidentId, body: EnrichmentsIn, principal: Writer, incidents: IncidentServiceDep
+    incident_id: IncidentId,
+    body: EnrichmentsIn,
+    principal: Writer,
+    incidents: IncidentServiceDep,
+    timeline: TimelineServiceDep,
 ) -> IncidentOut:
-    snapshot = await incidents.enrich(
+    await incidents.enrich(
         org_id=principal.org,
         incident_id=incident_id,
         actor=principal.sub,
         enrichments=body.enrichments,
     )
-    return IncidentOut.model_validate(snapshot)
+    return IncidentOut.of(await timeline.details(org_id=principal.org, incident_id=incident_id))

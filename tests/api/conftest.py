@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from api.auth import issue_token
 from api.errors import install_error_handlers
-from api.routes.incidents import router
+from api.routes import incident_timeline, incidents
 from api.state import AppState
 from core.settings import Settings
 from store.db import Database
@@ -33,7 +33,8 @@ def app(db: Database, tmp_path: Path) -> FastAPI:
     application = FastAPI()
     application.state.fireline = AppState(settings=settings, db=db, jwt_secret=JWT_SECRET)
     install_error_handlers(application)
-    application.include_router(router)
+    application.include_router(incidents.router)
+    application.include_router(incident_timeline.router)
     return application
 
 

@@ -304,7 +304,7 @@ async def test_a_refused_body_is_422_never_echoes_the_secret_and_stores_nothing(
     assert await raw_rows(db) == []
 
 
-async def test_a_body_that_is_not_json_is_422(
+async def test_a_body_that_is_not_json_is_400(
     client: httpx.AsyncClient, auth: AuthHeaders, db: Database
 ) -> None:
     response = await client.post(
@@ -312,8 +312,8 @@ async def test_a_body_that_is_not_json_is_422(
         content=b'{"name": "x", "credential": {"secret": "' + PASSWORD.encode(),
         headers={**auth(), "Content-Type": "application/json"},
     )
-    assert response.status_code == 422
-    assert problems(response).startswith("body.")
+    assert response.status_code == 400
+    assert problems(response).startswith("the request body is not valid JSON: ")
     assert PASSWORD not in response.text
     assert await raw_rows(db) == []
 

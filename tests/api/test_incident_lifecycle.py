@@ -85,7 +85,9 @@ async def test_severity_actions_signals_and_enrichments(
         headers=auth("acme", "ANALYST"),
     )
     body = enriched.json()
-    assert body["actions"][0]["action"] == "restart" and body["actions"][0]["actor"] == "acme-user"
+    (action,) = body["actions"]
+    assert (action["label"], action["action_kind"]) == ("restart → ok", "OTHER")
+    assert (action["actor_type"], action["actor_ref"]) == ("USER", "acme-user")
     assert body["signals"][0]["summary"] == "p99 3s"
     assert body["enrichments"]["ticket_url"] == "https://jira/OPS-4"
     assert body["last_seq"] == 5

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import ConflictError, InvalidInputError, NotFoundError
+from services.incident_timeline import IncidentTimelineService, NewAction, NewSignal
 from services.incidents import IncidentService
 from store.db import Database
 from store.enums import IncidentStatus as S
@@ -119,17 +120,22 @@ async def test_actions_signals_and_enrichments_land_on_the_snapshot(
     db: Database, service: IncidentService
 ) -> None:
     incident_id = await new_incident(service)
-    await service.record_action(
-        org_id="acme", incident_id=incident_id, actor="bot", action="restart", result="ok"
-    )
-    await service.add_signal(
-        org_id="acme", incident_id=incident_id, actor="bot", source="prom", summary="5xx 12%"
-    )
+    timeline = IncidentTimelineService(db)
+    action = NewAction(action_kind="COMMAND", label="restart", details={"exit": 0})
+    await timeline.record_action(org_id="acme", incident_id=incident_id, actor="bot", action=action)
+    signal = NewSignal(signal_type="METRIC", source="prom", summary="5xx 12%", trace_id="t-1")
+    await timeline.add_signal(org_id="acme", incident_id=incident_id, actor="bot", signal=signal)
     snapshot = await service.enrich(
         org_id="acme", incident_id=incident_id, actor="bot", enrichments={"ticket_id": "OPS-9"}
     )
-    assert snapshot.actions[0]["action"] == "restart"
-    assert snapshot.signals[0]["summary"] == "5xx 12%"
+    details = await timeline.details(org_id="acme", incident_id=incident_id)
+    assert [(a["action_kind"], a["label"], a["actor_ref"]) for a in details.actions] == [
+        ("COMMAND", "restart", "bot")
+    ]
+    assert [(s["signal_type"], s["summary"], s["trace_id"]) for s in details.signals] == [
+        ("METRIC", "5xx 12%", "t-1")
+    ]
+    assert snapshot.primary_signal_id == details.signals[0]["id"]
     assert snapshot.enrichments == {"ticket_id": "OPS-9"}
     async with db.read_session() as session:
         assert await count_rows(session, OutboxModel) == 1  # only "created"
