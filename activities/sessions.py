@@ -185,8 +185,11 @@ def _is_outcome_of(event: StoredEvent, session_id: str) -> bool:
 
 
 def _outcome_payload(record: OutcomeRecord) -> dict[str, Any]:
-    """Shaped like IncidentService.record_action's: action, result, details."""
+    """A PLAYBOOK action by the system; `action`/`result` keep the older payload's names."""
     return {
+        "action_kind": "PLAYBOOK",
+        "label": f"runbook {record.runbook} ({record.runbook_id}): {record.result}",
+        "actor_type": "SYSTEM",
         "action": f"runbook:{record.runbook_id}",
         "result": record.result,
         "details": {

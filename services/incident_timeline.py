@@ -59,6 +59,9 @@ class TicketLink:
     ticket_id: str
     url: str | None = None
 
+    def ref(self) -> dict[str, Any]:
+        return {"system": self.system, "id": self.ticket_id, "url": self.url}
+
 
 @dataclass(frozen=True)
 class IncidentDetails:
@@ -155,16 +158,12 @@ class IncidentTimelineService:
     async def link_ticket(
         self, *, org_id: str, incident_id: str, actor: str, link: TicketLink
     ) -> IncidentDetails:
-        """A ticket already linked with the same url changes nothing, so a retried
-        provider call never records the link twice."""
-        ref = {"system": link.system, "id": link.ticket_id, "url": link.url}
+        """A ticket already linked with the same url changes nothing."""
         async with self._db.session() as session:
-            current = await incidents.get_snapshot(session, org_id, incident_id, for_update=True)
-            if any(_same_ref(existing, ref) for existing in current.external_refs):
-                return await load_details(session, org_id, incident_id)
-            return await self._append(
-                session, org_id, incident_id, EventType.LINKED_TO_TICKET, ref, actor
+            await incidents.link_ticket(
+                session, org_id=org_id, incident_id=incident_id, ref=link.ref(), actor=actor
             )
+            return await load_details(session, org_id, incident_id)
 
     async def _record(
         self,
@@ -207,7 +206,3 @@ async def load_details(session: AsyncSession, org_id: str, incident_id: str) -> 
     for signal in rows[0]:
         signal["id"] = signal_id(incident_id, signal["seq"])
     return IncidentDetails(snapshot, *rows)
-
-
-def _same_ref(existing: Mapping[str, Any], ref: Mapping[str, Any]) -> bool:
-    return all(existing.get(key) == ref[key] for key in ("system", "id", "url"))

@@ -82,6 +82,31 @@ async def append_events(
     return stored
 
 
+async def link_ticket(
+    session: AsyncSession,
+    *,
+    org_id: str,
+    incident_id: str,
+    ref: dict[str, Any],
+    actor: str,
+) -> bool:
+    """Append LINKED_TO_TICKET unless the same ticket (system, id, url) is linked already,
+    so a retried provider call links it once; True when it appended."""
+    current = await get_snapshot(session, org_id, incident_id, for_update=True)
+    keys = ("system", "id", "url")
+    if any(all(existing.get(k) == ref[k] for k in keys) for existing in current.external_refs):
+        return False
+    await append_event(
+        session,
+        org_id=org_id,
+        incident_id=incident_id,
+        type=EventType.LINKED_TO_TICKET,
+        payload={k: ref[k] for k in keys},
+        actor=actor,
+    )
+    return True
+
+
 async def get_snapshot(
     session: AsyncSession, org_id: str, incident_id: str, *, for_update: bool = False
 ) -> IncidentSnapshot:

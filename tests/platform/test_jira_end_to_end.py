@@ -16,8 +16,10 @@ from tests.platform.sse import sse_events
 
 
 async def _ticketed(platform: Platform, incident_id: str) -> dict[str, Any] | None:
+    """The incident once the workflow wrote the ticket back (its last enrichment); the
+    Jira step's own ticket link lands a moment before."""
     incident = await platform.incident(incident_id)
-    return incident if incident["enrichments"].get("ticket_id") else None
+    return incident if incident["enrichments"].get("ticket_created_at") else None
 
 
 async def _first_notification(platform: Platform) -> dict[str, Any]:
@@ -47,6 +49,8 @@ async def test_incident_opens_ticket_writes_it_back_and_notifies(
     assert enrichments["ticket_id"] == "OPS-1"
     assert enrichments["ticket_url"] == f"{fake_jira.url}/browse/OPS-1"
     assert enrichments["ticket_created_at"].startswith("20")
+    [ref] = ticketed["external_refs"]
+    assert (ref["system"], ref["id"], ref["url"]) == ("jira", "OPS-1", enrichments["ticket_url"])
     assert [issue.key for issue in fake_jira.issues] == ["OPS-1"]
     assert fake_jira.issue("OPS-1").summary == "[SEV2] Checkout 5xx"
     assert "fireline" in fake_jira.issue("OPS-1").labels

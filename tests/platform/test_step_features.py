@@ -143,7 +143,8 @@ async def _slack_messages(slack: FakeSlack) -> list[dict[str, Any]]:
 
 
 async def _has_ticket(platform: Platform, incident_id: str) -> bool:
-    return "ticket_id" in (await platform.incident(incident_id))["enrichments"]
+    """The workflow wrote the ticket back (its last step), not only the Jira step's link."""
+    return "ticket_created_at" in (await platform.incident(incident_id))["enrichments"]
 
 
 async def _comments(jira: FakeJira, key: str) -> list[str]:
