@@ -25,7 +25,6 @@ def decode_cursor(cursor: str, sort: str, kinds: Sequence[type]) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         made_for, wire = json.loads(raw)
-        values = [_typed(value, kind) for value, kind in zip(wire, kinds, strict=True)]
     except (binascii.Error, ValueError, TypeError) as error:
         raise InvalidInputError(INVALID_CURSOR) from error
     if made_for != sort:
@@ -33,7 +32,10 @@ def decode_cursor(cursor: str, sort: str, kinds: Sequence[type]) -> list[Any]:
             f"cursor was made for sort={made_for}, not sort={sort}; "
             "keep the same sort while paging, or start again without a cursor"
         )
-    return values
+    try:
+        return [_typed(value, kind) for value, kind in zip(wire, kinds, strict=True)]
+    except (ValueError, TypeError) as error:
+        raise InvalidInputError(INVALID_CURSOR) from error
 
 
 def _typed(value: Any, kind: type) -> Any:
