@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from api.schemas.incidents import IncidentOut
+from api.schemas.incidents import IncidentSummaryOut
 from core.errors import NotFoundError
 from services.incidents import IncidentService
 from services.ingestion import IngestService, RawPayload, signal_key
@@ -480,7 +480,7 @@ async def test_the_api_shape_exposes_the_source_fields(
     db: Database, service: IngestService
 ) -> None:
     outcome = await service.ingest(org_id=ORG, actor=ACTOR, incident=generic())
-    body = IncidentOut.model_validate(await snapshot(db, outcome.incident_id)).model_dump(
+    body = IncidentSummaryOut.model_validate(await snapshot(db, outcome.incident_id)).model_dump(
         mode="json"
     )
     assert {name: body[name] for name in ("team", "region", "source_type", "source_ref")} == {
