@@ -12,8 +12,10 @@ from pathlib import Path
 import httpx
 
 from api.auth import issue_token
+from cli.banner import banner_text
 from cli.supervisor import ChildExitedError, Supervisor
 from core.settings import Settings
+from services.workflow_registry import WorkflowRegistry
 from workflows.names import SEARCH_ATTRIBUTES
 
 STARTUP_SECONDS = 90
@@ -150,37 +152,7 @@ def _print_banner(settings: Settings) -> None:
         sub="admin",
         ttl_seconds=ADMIN_TOKEN_TTL,
     )
-    api = f"http://{settings.api_host}:{settings.api_port}"
-    print(
-        f"""
-Fireline is up.
-  API          {api}
-  API docs     {api}/docs
-  Temporal UI  {settings.resolved_temporal_ui_url}
-  Data         {settings.resolved_data_dir}  (providers file: {settings.resolved_providers_file})
-
-Admin token for org "default" (valid 30 days):
-  export FIRELINE_TOKEN={token}
-
-Try it:
-  curl -s -X POST {api}/v1/incidents -H "Authorization: Bearer $FIRELINE_TOKEN" \\
-       -H 'Content-Type: application/json' \\
-       -d '{{"title": "Checkout 5xx", "severity": "SEV2", "service": "checkout",
-            "enrichments": {{"target_project": "OPS"}}}}'
-  curl -s {api}/v1/workflows -H "Authorization: Bearer $FIRELINE_TOKEN"
-
-Runbooks (which fit an incident, start one, decide its steps as someone else):
-  curl -s {api}/v1/incidents/INCIDENT_ID/runbooks -H "Authorization: Bearer $FIRELINE_TOKEN"
-  curl -s -X POST {api}/v1/incidents/INCIDENT_ID/runbooks/clear-disk-space/execute \\
-       -H "Authorization: Bearer $FIRELINE_TOKEN" -H 'Content-Type: application/json' \\
-       -d '{{"inputs": {{"threshold_percent": 0, "directory": "/tmp"}}}}'
-  curl -sN {api}/v1/sessions/SESSION_ID/stream -H "Authorization: Bearer $FIRELINE_TOKEN"
-  export APPROVER_TOKEN=$(.venv/bin/fireline token --org default --role SRE_LEAD --sub oncall-lead)
-  curl -s {api}/v1/approvals -H "Authorization: Bearer $APPROVER_TOKEN"
-  curl -s -X POST {api}/v1/sessions/SESSION_ID/steps/vacuum-journal/reject \\
-       -H "Authorization: Bearer $APPROVER_TOKEN" -H 'Content-Type: application/json' \\
-       -d '{{"note": "not on this machine"}}'
-
-Press Ctrl-C to stop.""",
-        flush=True,
-    )
+    # The same registry the API built at start, so the banner says what the API will run.
+    registry = WorkflowRegistry(settings.workflows_dir, settings.resolved_providers_file)
+    registry.reload()
+    print(banner_text(settings, token, registry), flush=True)
