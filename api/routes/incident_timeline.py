@@ -9,9 +9,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from api.auth import Principal, Role, require_roles
 from api.body import require_json_content_type
 from api.dependencies import TimelineServiceDep
+from api.routes.incidents import IncidentId, Writer
 from api.schemas.incidents import (
     ActionIn,
     IncidentOut,
@@ -27,12 +27,6 @@ router = APIRouter(
     tags=["incident timeline"],
     dependencies=[Depends(require_json_content_type)],
 )
-
-Writer = Annotated[
-    Principal,
-    Depends(require_roles(Role.ORG_ADMIN, Role.SRE_LEAD, Role.ONCALL_ENGINEER, Role.ANALYST)),
-]
-IncidentId = Annotated[str, Path(max_length=64)]
 
 
 @router.post("/{incident_id}/tags")
