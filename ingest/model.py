@@ -11,8 +11,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+
+from ingest.tags import MAX_TAGS, Tag, TagObject, tags_from_object
 
 MAX_EVIDENCE_ITEMS = 200
 DEFAULT_WINDOW_MINUTES = 15
@@ -56,7 +66,6 @@ SEVERITY_LEVEL: dict[GenericSeverity, str] = {
 }
 DEFAULT_SEVERITY = GenericSeverity.MEDIUM
 
-Tag = Annotated[str, StringConstraints(max_length=200)]
 SourceRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -87,7 +96,12 @@ class Metadata(_Wire):
     region: Annotated[str, StringConstraints(max_length=100)] | None = None
     environment: Annotated[str, StringConstraints(max_length=100)] | None = None
     team: Annotated[str, StringConstraints(max_length=200)] | None = None
-    tags: Annotated[list[Tag], Field(max_length=50)] = []
+    # A list of tags, or the guide's object of key -> value (each becomes "key:value").
+    tags: Annotated[
+        list[Tag],
+        Field(max_length=MAX_TAGS),
+        BeforeValidator(tags_from_object, json_schema_input_type=list[Tag] | TagObject),
+    ] = []
     custom_fields: Annotated[dict[str, Any], Field(max_length=100)] = {}
 
 
@@ -144,7 +158,7 @@ class GenericIncident(_Wire):
     severity: GenericSeverity | None = None
     metadata: Metadata = Metadata()
     evidence_lite: EvidenceLite = EvidenceLite()
-    source_payload: dict[str, Any] | list[Any] | None = None
+    source_payload: Any = None  # any JSON value, kept as sent in the evidence bundle
     collection_context: CollectionContext = CollectionContext()
     # Fireline extensions, filled by the vendor mappings:
     status: SourceStatus | None = None
