@@ -12,6 +12,7 @@ from ingest.model import GenericIncident
 from store import incidents, payloads
 from store.db import Database
 from store.models import (
+    EvidenceBundleModel,
     IncidentEventModel,
     IncidentModel,
     IncidentSourceModel,
@@ -77,6 +78,7 @@ class Counts:
     outbox: int
     sources: int
     payloads: int
+    bundles: int
 
 
 async def counts(db: Database) -> Counts:
@@ -87,6 +89,7 @@ async def counts(db: Database) -> Counts:
             outbox=await count_rows(session, OutboxModel),
             sources=await count_rows(session, IncidentSourceModel),
             payloads=await count_rows(session, IngestPayloadModel),
+            bundles=await count_rows(session, EvidenceBundleModel),
         )
 
 

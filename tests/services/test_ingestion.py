@@ -9,7 +9,8 @@ import pytest
 from api.schemas.incidents import IncidentSummaryOut
 from core.errors import NotFoundError
 from services.incidents import IncidentService
-from services.ingestion import IngestService, RawPayload, signal_key
+from services.ingest_plan import signal_key
+from services.ingestion import IngestService, RawPayload
 from store.db import Database
 from store.enums import EventType, IncidentStatus, Severity
 from tests.services.ingestion_helpers import (

@@ -19,6 +19,8 @@ from tests.services.ingestion_helpers import (
     stored_payloads,
 )
 
+NOTHING = Counts(incidents=0, events=0, outbox=0, sources=0, payloads=0, bundles=0)
+
 
 def untitled(source_ref: str) -> GenericIncident:
     """An incident the database refuses (incidents.title is NOT NULL): validation is
@@ -37,7 +39,7 @@ async def test_a_batch_that_fails_in_the_database_writes_nothing(db: Database) -
             org_id=ORG, actor=ACTOR, incidents=batch, raw=RawPayload(b"[1, 2, 3]")
         )
 
-    assert await counts(db) == Counts(incidents=0, events=0, outbox=0, sources=0, payloads=0)
+    assert await counts(db) == NOTHING
     assert wakeups == []
     # The keys were not claimed: the valid items can still create their incidents.
     outcomes = await service.ingest_many(org_id=ORG, actor=ACTOR, incidents=[batch[0], batch[2]])
@@ -105,7 +107,7 @@ async def test_an_empty_batch_does_nothing(db: Database) -> None:
     assert (
         await service.ingest_many(org_id=ORG, actor=ACTOR, incidents=[], raw=RawPayload(b"x")) == []
     )
-    assert await counts(db) == Counts(incidents=0, events=0, outbox=0, sources=0, payloads=0)
+    assert await counts(db) == NOTHING
 
 
 async def test_a_body_over_the_limit_is_cut_and_keeps_its_size(db: Database) -> None:
