@@ -14,6 +14,7 @@ from api.middleware import BodySizeLimit
 from api.routes import (
     approvals,
     connections,
+    evidence,
     health,
     incident_timeline,
     incidents,
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
         sessions,
         session_stream,
         approvals,
+        evidence,
     )
     for module in (*routers, settings_routes):
         app.include_router(module.router)

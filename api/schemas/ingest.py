@@ -14,7 +14,11 @@ class _Output(BaseModel):
 
 
 class IngestOut(_Output):
+    """The ingestion guide's response, plus the events the delivery appended."""
+
     incident_id: str
+    evidence_bundle_id: str | None  # null: the delivery had no evidence and no sourcePayload
+    analysis_id: str | None = None  # null until triage analyses ingested incidents
     status: IngestStatus
     message: str
     events: list[str]
@@ -23,6 +27,7 @@ class IngestOut(_Output):
     def of(cls, outcome: IngestOutcome) -> IngestOut:
         return cls(
             incident_id=outcome.incident_id,
+            evidence_bundle_id=outcome.evidence_bundle_id,
             status=outcome.status,
             message=outcome.message,
             events=list(outcome.events),

@@ -12,13 +12,13 @@ import pytest
 from fastapi import FastAPI
 
 from store.db import Database
-from store.models import IncidentSourceModel, IngestPayloadModel
+from store.models import EvidenceBundleModel, IncidentSourceModel, IngestPayloadModel
 from tests.api.conftest import AuthHeaders
 from tests.api.helpers import fireline_app, stored_row_counts
 from tests.store.helpers import count_rows
 
 INGEST = "/v1/incidents/ingest"
-NOTHING = {"incidents": 0, "events": 0, "outbox": 0, "sources": 0, "payloads": 0}
+NOTHING = {"incidents": 0, "events": 0, "outbox": 0, "sources": 0, "payloads": 0, "bundles": 0}
 
 
 def generic(**overrides: Any) -> dict[str, Any]:
@@ -45,12 +45,14 @@ async def stored(db: Database) -> dict[str, int]:
     async with db.read_session() as session:
         sources = await count_rows(session, IncidentSourceModel)
         payloads = await count_rows(session, IngestPayloadModel)
+        bundles = await count_rows(session, EvidenceBundleModel)
     return {
         "incidents": incidents,
         "events": events,
         "outbox": outbox,
         "sources": sources,
         "payloads": payloads,
+        "bundles": bundles,
     }
 
 
@@ -115,6 +117,17 @@ async def test_a_json_subtype_content_type_is_accepted(
     headers = {**auth("acme", "ANALYST"), "Content-Type": "application/vnd.fireline+json"}
     response = await client.post(INGEST, content=json.dumps(generic()), headers=headers)
     assert response.status_code == 201, response.text
+
+
+async def test_a_tags_object_takes_numbers_and_booleans_as_their_json_text(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    analyst = auth("acme", "ANALYST")
+    metadata = {"tags": {"priority": 2, "canary": True, "ratio": 0.5, "owner": "db-team"}}
+    created = await post_json(client, analyst, generic(metadata=metadata))
+    assert created.status_code == 201, created.text
+    incident = await client.get(f"/v1/incidents/{created.json()['incidentId']}", headers=analyst)
+    assert incident.json()["tags"] == ["canary:true", "owner:db-team", "priority:2", "ratio:0.5"]
 
 
 # ---------------------------------------------------------------------------------- roles
@@ -237,6 +250,42 @@ INVALID: list[tuple[str, Any, list[list[str]], str]] = [
         with_timeline(start="2024-05-01T10:00:00Z", end="2024-05-01T09:00:00Z"),
         [["body", "timeline"]],
         "end (2024-05-01T09:00:00+00:00) is before start",
+    ),
+    (
+        "tags object over 50 entries",
+        generic(metadata={"tags": {f"k{n}": "v" for n in range(51)}}),
+        [["body", "metadata", "tags"]],
+        "Dictionary should have at most 50 items",
+    ),
+    (
+        "tag value null",
+        generic(metadata={"tags": {"component": "api", "owner": None}}),
+        [["body", "metadata", "tags", "owner"]],
+        "a tag value must be text, a number or true/false, not null",
+    ),
+    (
+        "tag value an object",
+        generic(metadata={"tags": {"owner": {"team": "db"}}}),
+        [["body", "metadata", "tags", "owner"]],
+        "a tag value must be text, a number or true/false, not an object",
+    ),
+    (
+        "tag over 200 characters",
+        generic(metadata={"tags": {"component": "a" * 191}}),
+        [["body", "metadata", "tags", "component"]],
+        "the tag 'key:value' would be 201 characters; at most 200 are allowed",
+    ),
+    (
+        "empty tag key",
+        generic(metadata={"tags": {"": "api"}}),
+        [["body", "metadata", "tags", "", "[key]"]],
+        "String should have at least 1 character",
+    ),
+    (
+        "tags neither a list nor an object",
+        generic(metadata={"tags": "component:api"}),
+        [["body", "metadata", "tags"]],
+        "Input should be a list of tags or an object of key to value",
     ),
     (
         "unknown top-level key",
