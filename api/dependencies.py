@@ -14,6 +14,7 @@ from api.state import AppState
 from core.errors import RateLimitedError, ServiceUnavailableError
 from services.approvals import ApprovalService
 from services.connections import ConnectionService
+from services.evidence import EvidenceService
 from services.idempotency import IdempotencyService
 from services.incident_timeline import IncidentTimelineService
 from services.incidents import IncidentService
@@ -57,6 +58,10 @@ def get_incident_service(state: AppStateDep) -> IncidentService:
 
 def get_timeline_service(state: AppStateDep) -> IncidentTimelineService:
     return IncidentTimelineService(state.db)
+
+
+def get_evidence_service(state: AppStateDep) -> EvidenceService:
+    return EvidenceService(state.db)
 
 
 def get_registry(state: AppStateDep) -> WorkflowRegistry:
@@ -160,6 +165,7 @@ def get_ingest_rate_limit(state: AppStateDep) -> Callable[[str], None]:
 
 IncidentServiceDep = Annotated[IncidentService, Depends(get_incident_service)]
 TimelineServiceDep = Annotated[IncidentTimelineService, Depends(get_timeline_service)]
+EvidenceServiceDep = Annotated[EvidenceService, Depends(get_evidence_service)]
 IngestServiceDep = Annotated[IngestService, Depends(get_ingest_service)]
 WebhookConfigServiceDep = Annotated[WebhookConfigService, Depends(get_webhook_config_service)]
 WebhookServiceDep = Annotated[WebhookService, Depends(get_webhook_service)]

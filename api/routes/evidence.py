@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
-from api.dependencies import AppStateDep, CurrentPrincipal
+from api.dependencies import CurrentPrincipal, EvidenceServiceDep
 from api.schemas.evidence import EvidenceBundleOut
-from services.evidence import EvidenceService
 
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
-
-
-def get_evidence_service(state: AppStateDep) -> EvidenceService:
-    return EvidenceService(state.db)
-
-
-EvidenceServiceDep = Annotated[EvidenceService, Depends(get_evidence_service)]
 
 
 @router.get("/{bundle_id}")
