@@ -15,6 +15,7 @@ from api.routes import (
     approvals,
     connections,
     evidence,
+    forms,
     health,
     incident_timeline,
     incidents,
@@ -71,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
     routers = (
         health,
         ingest,
+        forms,
         incidents,
         incident_timeline,
         webhooks,

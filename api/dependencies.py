@@ -15,6 +15,7 @@ from core.errors import RateLimitedError, ServiceUnavailableError
 from services.approvals import ApprovalService
 from services.connections import ConnectionService
 from services.evidence import EvidenceService
+from services.forms import FormService
 from services.idempotency import IdempotencyService
 from services.incident_timeline import IncidentTimelineService
 from services.incidents import IncidentService
@@ -62,6 +63,10 @@ def get_timeline_service(state: AppStateDep) -> IncidentTimelineService:
 
 def get_evidence_service(state: AppStateDep) -> EvidenceService:
     return EvidenceService(state.db)
+
+
+def get_form_service(state: AppStateDep) -> FormService:
+    return FormService(state.db)
 
 
 def get_registry(state: AppStateDep) -> WorkflowRegistry:
@@ -166,6 +171,7 @@ def get_ingest_rate_limit(state: AppStateDep) -> Callable[[str], None]:
 IncidentServiceDep = Annotated[IncidentService, Depends(get_incident_service)]
 TimelineServiceDep = Annotated[IncidentTimelineService, Depends(get_timeline_service)]
 EvidenceServiceDep = Annotated[EvidenceService, Depends(get_evidence_service)]
+FormServiceDep = Annotated[FormService, Depends(get_form_service)]
 IngestServiceDep = Annotated[IngestService, Depends(get_ingest_service)]
 WebhookConfigServiceDep = Annotated[WebhookConfigService, Depends(get_webhook_config_service)]
 WebhookServiceDep = Annotated[WebhookService, Depends(get_webhook_service)]

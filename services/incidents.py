@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import ConflictError, InvalidInputError
 from core.ids import new_id
+from services.forms import apply_form
 from store import incident_queries, incidents
 from store.db import Database
 from store.enums import EventType, IncidentStatus, Severity
@@ -88,9 +89,10 @@ class IncidentService:
             "tags": list(dict.fromkeys(tags)),
         }
         async with self._db.session() as session:
+            entered = await apply_form(session, org_id, enrichments or {})
             await _append(session, org_id, incident_id, EventType.CREATED, created, actor)
-            if enrichments:
-                payload = {"enrichments": _checked_enrichments(enrichments)}
+            if entered:
+                payload = {"enrichments": _checked_enrichments(entered)}
                 await _append(session, org_id, incident_id, EventType.ENRICHED, payload, actor)
             return await incidents.get_snapshot(session, org_id, incident_id)
 
