@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFoundError
+from services.incidents import append
 from store import incidents, timeline
 from store.db import Database
 from store.enums import EventType
@@ -185,14 +186,7 @@ class IncidentTimelineService:
         payload: dict[str, Any],
         actor: str,
     ) -> IncidentDetails:
-        await incidents.append_event(
-            session,
-            org_id=org_id,
-            incident_id=incident_id,
-            type=event_type,
-            payload=payload,
-            actor=actor,
-        )
+        await append(session, org_id, incident_id, event_type, payload, actor)
         return await load_details(session, org_id, incident_id)
 
 

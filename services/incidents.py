@@ -90,10 +90,10 @@ class IncidentService:
         }
         async with self._db.session() as session:
             entered = await apply_form(session, org_id, enrichments or {})
-            await _append(session, org_id, incident_id, EventType.CREATED, created, actor)
+            await append(session, org_id, incident_id, EventType.CREATED, created, actor)
             if entered:
                 payload = {"enrichments": _checked_enrichments(entered)}
-                await _append(session, org_id, incident_id, EventType.ENRICHED, payload, actor)
+                await append(session, org_id, incident_id, EventType.ENRICHED, payload, actor)
             return await incidents.get_snapshot(session, org_id, incident_id)
 
     async def change_status(
@@ -109,7 +109,7 @@ class IncidentService:
             current = await incidents.get_snapshot(session, org_id, incident_id, for_update=True)
             check_transition(IncidentStatus(current.status), status)
             payload = {"from": current.status, "to": status.value, "reason": reason}
-            await _append(session, org_id, incident_id, EventType.STATUS_CHANGED, payload, actor)
+            await append(session, org_id, incident_id, EventType.STATUS_CHANGED, payload, actor)
             return await incidents.get_snapshot(session, org_id, incident_id)
 
     async def change_severity(
@@ -126,7 +126,7 @@ class IncidentService:
             if current.severity == severity:
                 raise ConflictError(f"incident is already {severity}")
             payload = {"from": current.severity, "to": severity.value, "reason": reason}
-            await _append(session, org_id, incident_id, EventType.SEVERITY_CHANGED, payload, actor)
+            await append(session, org_id, incident_id, EventType.SEVERITY_CHANGED, payload, actor)
             return await incidents.get_snapshot(session, org_id, incident_id)
 
     async def enrich(
@@ -174,11 +174,11 @@ class IncidentService:
     ) -> IncidentSnapshot:
         """Append one event that needs no check beyond the incident existing."""
         async with self._db.session() as session:
-            await _append(session, org_id, incident_id, event_type, payload, actor)
+            await append(session, org_id, incident_id, event_type, payload, actor)
             return await incidents.get_snapshot(session, org_id, incident_id)
 
 
-async def _append(
+async def append(
     session: AsyncSession,
     org_id: str,
     incident_id: str,
@@ -186,6 +186,7 @@ async def _append(
     payload: dict[str, Any],
     actor: str,
 ) -> StoredEvent:
+    """Append one event in the caller's transaction (the positional form services use)."""
     return await incidents.append_event(
         session,
         org_id=org_id,
