@@ -42,11 +42,16 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+        """Bring the schema to the newest Alembic revision, then rebuild the projections
+        when a revision needs them recomputed from the events (store.migrate)."""
+        from store.incidents import rebuild_all
         from store.migrate import upgrade_to_head
 
         async with self.engine.begin() as connection:
-            await connection.run_sync(upgrade_to_head)
+            needs_rebuild = await connection.run_sync(upgrade_to_head)
+        if needs_rebuild:
+            async with self.session() as session:
+                await rebuild_all(session)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

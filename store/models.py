@@ -81,8 +81,6 @@ class IncidentModel(Base):
     links: Mapped[list[Any]] = mapped_column(server_default="[]")
     custom_fields: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
     enrichments: Mapped[dict[str, Any]]
-    signals: Mapped[list[Any]]
-    actions: Mapped[list[Any]]
     tags: Mapped[list[Any]]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -97,8 +97,6 @@ def _created(event: EventLike) -> Snapshot:
         "links": copy.deepcopy(list(payload.get("links") or [])),
         "custom_fields": copy.deepcopy(dict(payload.get("custom_fields") or {})),
         "enrichments": {},
-        "signals": [],
-        "actions": [],
         "tags": sorted(set(payload.get("tags", []))),
         "created_at": event.ts,
         "resolved_at": _resolved_at(event) if resolved else None,
@@ -160,23 +158,12 @@ def _tag_removed(snapshot: Snapshot, event: EventLike) -> None:
 
 
 def _signal_ingested(snapshot: Snapshot, event: EventLike) -> None:
-    """`ts` is when the source observed the signal when it says so, else the event time."""
-    entry = _entry(event)
-    entry["ts"] = event.payload.get("ts") or entry["ts"]
-    snapshot["signals"].append(entry)
+    """The signal itself is a row (store.timeline); the snapshot keeps what it implies."""
     if snapshot["primary_signal_id"] is None:
         snapshot["primary_signal_id"] = signal_id(event.incident_id, event.seq)
     key = event.payload.get("correlation_key")
     if key and key not in snapshot["correlation_keys"]:
         snapshot["correlation_keys"] = [*snapshot["correlation_keys"], key]
-
-
-def _slo_violation_recorded(snapshot: Snapshot, event: EventLike) -> None:
-    snapshot["signals"].append({"kind": "slo_violation", **_entry(event)})
-
-
-def _action_executed(snapshot: Snapshot, event: EventLike) -> None:
-    snapshot["actions"].append({**_entry(event), "actor": event.actor})
 
 
 def _linked_to_ticket(snapshot: Snapshot, event: EventLike) -> None:
@@ -203,11 +190,8 @@ def _resolved(snapshot: Snapshot, event: EventLike) -> None:
 
 
 def _only_touches(snapshot: Snapshot, event: EventLike) -> None:
-    """Notes live in the timeline; the snapshot only records that something happened."""
-
-
-def _entry(event: EventLike) -> dict[str, Any]:
-    return {**copy.deepcopy(dict(event.payload)), "seq": event.seq, "ts": event.ts.isoformat()}
+    """Notes, actions and SLO violations are timeline rows (store.timeline); the snapshot
+    only records that something happened."""
 
 
 _APPLIERS: dict[EventType, Callable[[Snapshot, EventLike], None]] = {
@@ -218,8 +202,8 @@ _APPLIERS: dict[EventType, Callable[[Snapshot, EventLike], None]] = {
     EventType.TAG_REMOVED: _tag_removed,
     EventType.SIGNAL_INGESTED: _signal_ingested,
     EventType.NOTE_ADDED: _only_touches,
-    EventType.PLAYBOOK_ACTION_EXECUTED: _action_executed,
-    EventType.SLO_VIOLATION_RECORDED: _slo_violation_recorded,
+    EventType.PLAYBOOK_ACTION_EXECUTED: _only_touches,
+    EventType.SLO_VIOLATION_RECORDED: _only_touches,
     EventType.LINKED_TO_TICKET: _linked_to_ticket,
     EventType.ENRICHED: _enriched,
     EventType.RESOLVED: _resolved,

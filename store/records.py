@@ -38,8 +38,6 @@ class IncidentSnapshot:
     links: list[Any]
     custom_fields: dict[str, Any]
     enrichments: dict[str, Any]
-    signals: list[Any]
-    actions: list[Any]
     tags: list[Any]
     created_at: datetime
     updated_at: datetime

@@ -9,12 +9,13 @@ from typing import Any
 from sqlalchemy import select
 
 from ingest.model import GenericIncident
-from store import incidents, payloads
+from store import incidents, payloads, timeline
 from store.db import Database
 from store.models import (
     EvidenceBundleModel,
     IncidentEventModel,
     IncidentModel,
+    IncidentSignalModel,
     IncidentSourceModel,
     IngestPayloadModel,
     OutboxModel,
@@ -96,6 +97,12 @@ async def counts(db: Database) -> Counts:
 async def snapshot(db: Database, incident_id: str, org_id: str = ORG) -> IncidentSnapshot:
     async with db.read_session() as session:
         return await incidents.get_snapshot(session, org_id, incident_id)
+
+
+async def signals(db: Database, incident_id: str, org_id: str = ORG) -> list[dict[str, Any]]:
+    """The incident's signal rows, in event order."""
+    async with db.read_session() as session:
+        return await timeline.list_rows(session, IncidentSignalModel, org_id, incident_id)
 
 
 async def events(db: Database, incident_id: str, org_id: str = ORG) -> list[StoredEvent]:

@@ -21,6 +21,7 @@ from tests.services.ingestion_helpers import (
     events,
     generic,
     outbox_triggers,
+    signals,
     snapshot,
     source_rows,
     with_metadata,
@@ -78,7 +79,7 @@ async def test_evidence_becomes_signals_with_a_content_key(
     db: Database, service: IngestService
 ) -> None:
     outcome = await service.ingest(org_id=ORG, actor=ACTOR, incident=generic())
-    metric, log = (await snapshot(db, outcome.incident_id)).signals
+    metric, log = await signals(db, outcome.incident_id)
     metric_data = {
         "timestamp": "2025-03-01T09:59:00Z",
         "name": "http_5xx_ratio",
@@ -86,25 +87,31 @@ async def test_evidence_becomes_signals_with_a_content_key(
         "unit": "ratio",
     }
     assert metric == {
+        "org_id": ORG,
+        "incident_id": outcome.incident_id,
+        "seq": 2,
+        "project_id": None,
+        "signal_type": "METRIC",
+        "service_name": None,
+        "environment": None,
         "source": "PAGERDUTY",
-        "kind": "metrics",
         "summary": "http_5xx_ratio",
-        "ts": "2025-03-01T09:59:00+00:00",  # the source's time, not when it was recorded
+        "ts": datetime(2025, 3, 1, 9, 59, tzinfo=UTC),  # the source's time, not the record's
         "trace_id": None,
         "correlation_key": None,
         "data": metric_data,
-        "key": signal_key("metrics", metric_data),
-        "seq": 2,
     }
-    log_event = (await events(db, outcome.incident_id))[2]
-    assert (log["kind"], log["summary"], log["trace_id"], log["ts"]) == (
-        "logs",
+    metric_event, log_event = (await events(db, outcome.incident_id))[1:3]
+    assert metric_event.payload["key"] == signal_key("metrics", metric_data)
+    assert (log["signal_type"], log["summary"], log["trace_id"], log["ts"]) == (
+        "LOG",
         "upstream timed out",
         "abc123",
-        log_event.ts.isoformat(),  # no time from the source: when it was recorded
+        log_event.ts,  # no time from the source: when it was recorded
     )
     assert log_event.payload["ts"] is None
-    assert len(log["key"]) == 16 and log["key"] != metric["key"]
+    assert len(log_event.payload["key"]) == 16
+    assert log_event.payload["key"] != metric_event.payload["key"]
 
 
 async def test_a_source_that_says_resolved_creates_a_resolved_incident_at_its_time(
@@ -375,9 +382,8 @@ async def test_a_cancelled_incident_is_neither_resolved_nor_reopened_by_the_sour
     )
     incident = await snapshot(db, first.incident_id)
     assert (incident.status, incident.resolved_at) == ("CANCELLED", None)
-    assert (
-        incident.signals[-1]["summary"]
-        == "PAGERDUTY says resolved; not applied: the incident is CANCELLED"
+    assert (await signals(db, first.incident_id))[-1]["summary"] == (
+        "PAGERDUTY says resolved; not applied: the incident is CANCELLED"
     )
     assert await outbox_triggers(db, first.incident_id) == outbox_before  # starts no workflow
     assert (await service.ingest(org_id=ORG, actor=ACTOR, incident=resolved)).status == "unchanged"
@@ -429,17 +435,21 @@ async def test_only_new_evidence_is_appended(db: Database, service: IngestServic
 
     assert outcome.events == (EventType.SIGNAL_INGESTED, EventType.SIGNAL_INGESTED)
     assert outcome.message == "updated: 2 new signals"
-    signals = (await snapshot(db, first.incident_id)).signals
-    assert [s["summary"] for s in signals] == [
+    rows = await signals(db, first.incident_id)
+    assert [s["summary"] for s in rows] == [
         "http_5xx_ratio",
         "upstream timed out",
         "pool exhausted",
         "deploy",
     ]
-    assert signals[-1]["correlation_key"] == "rel-7"
+    assert rows[-1]["correlation_key"] == "rel-7"
     assert await outbox_triggers(db, first.incident_id, after_seq=3) == []  # signals start nothing
-    rows = await source_rows(db)
-    assert rows[0]["signal_keys"] == [s["key"] for s in signals]
+    keys = [
+        e.payload["key"]
+        for e in await events(db, first.incident_id)
+        if e.type == "INCIDENT_SIGNAL_INGESTED"
+    ]
+    assert (await source_rows(db))[0]["signal_keys"] == keys
 
 
 async def test_the_same_ref_in_another_org_is_another_incident(

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import ConflictError, NotFoundError
+from store import timeline
 from store.db import Database
 from store.enums import EventType
 from store.incidents import append_event, get_snapshot, list_events
-from store.models import IncidentEventModel, IncidentModel, OutboxModel
+from store.models import IncidentEventModel, IncidentModel, IncidentSignalModel, OutboxModel
 from tests.store.helpers import append, count_rows, create_incident
 
 
@@ -102,13 +103,17 @@ async def test_events_for_a_missing_or_foreign_incident_are_not_found(db: Databa
 async def test_concurrent_appends_to_one_incident_lose_nothing(db: Database) -> None:
     incident_id = await create_incident(db)
     await asyncio.gather(
-        *(append(db, "acme", incident_id, EventType.SIGNAL_INGESTED, {"n": n}) for n in range(12))
+        *(
+            append(db, "acme", incident_id, EventType.SIGNAL_INGESTED, {"summary": f"{n:02}"})
+            for n in range(12)
+        )
     )
     async with db.read_session() as session:
         events = await list_events(session, "acme", incident_id)
         snapshot = await get_snapshot(session, "acme", incident_id)
+        rows = await timeline.list_rows(session, IncidentSignalModel, "acme", incident_id)
     assert [event.seq for event in events] == list(range(1, 14))
-    assert sorted(signal["n"] for signal in snapshot.signals) == list(range(12))
+    assert sorted(row["summary"] for row in rows) == [f"{n:02}" for n in range(12)]
     assert snapshot.last_seq == 13
 
 

@@ -11,6 +11,8 @@ import pytest
 from store.enums import EventType
 from store.projection import apply_event, replay
 from store.records import StoredEvent
+from store.rows import row_values
+from store.timeline import event_rows
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 LINKS = [{"url": "https://pd.example/P1", "label": "PagerDuty"}]
@@ -112,11 +114,11 @@ def test_an_update_can_change_team_region_and_links_but_not_the_source() -> None
 def test_a_signal_keeps_the_source_time_when_it_has_one() -> None:
     with_time = event(2, EventType.SIGNAL_INGESTED, {"summary": "a", "ts": "2025-01-01T11:00:00Z"})
     without = event(3, EventType.SIGNAL_INGESTED, {"summary": "b", "ts": None})
-    snapshot = replay([event(1, EventType.CREATED, INGESTED), with_time, without])
-    assert snapshot is not None
-    assert [s["ts"] for s in snapshot["signals"]] == [
-        "2025-01-01T11:00:00Z",
-        without.ts.isoformat(),
+    snapshot = apply_event(None, event(1, EventType.CREATED, INGESTED))
+    rows = [row for signal in (with_time, without) for row in event_rows(signal, snapshot)]
+    assert [row_values(row)["ts"] for row in rows] == [
+        datetime(2025, 1, 1, 11, 0, tzinfo=UTC),
+        without.ts,
     ]
 
 

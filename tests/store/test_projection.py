@@ -10,6 +10,8 @@ import pytest
 from store.enums import EventType
 from store.projection import apply_event, replay
 from store.records import StoredEvent
+from store.rows import row_values
+from store.timeline import event_rows
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -49,8 +51,6 @@ def test_created_sets_every_column_from_the_event() -> None:
         "links": [],
         "custom_fields": {},
         "enrichments": {},
-        "signals": [],
-        "actions": [],
         "tags": [],
         "created_at": CREATED.ts,
         "updated_at": CREATED.ts,
@@ -114,19 +114,41 @@ def test_tags_are_a_sorted_set() -> None:
     assert snapshot is not None and snapshot["tags"] == ["db"]
 
 
-def test_signals_slo_violations_and_actions_append_entries_with_event_time() -> None:
+def test_signals_slo_violations_and_actions_become_rows_not_snapshot_lists() -> None:
     signal = event(2, EventType.SIGNAL_INGESTED, {"source": "prom", "summary": "5xx"})
-    slo = event(3, EventType.SLO_VIOLATION_RECORDED, {"slo": "availability"})
+    slo = event(
+        3,
+        EventType.SLO_VIOLATION_RECORDED,
+        {
+            "slo_id": "availability",
+            "window_start": "2025-01-01T11:00:00+00:00",
+            "window_end": "2025-01-01T12:00:00+00:00",
+            "error_budget_consumed": 40,
+            "threshold_breached": True,
+        },
+    )
     action = event(4, EventType.PLAYBOOK_ACTION_EXECUTED, {"action": "restart"}, actor="bot")
+    created = apply_event(None, CREATED)
     snapshot = replay([CREATED, signal, slo, action])
-    assert snapshot is not None
-    assert snapshot["signals"] == [
-        {"source": "prom", "summary": "5xx", "seq": 2, "ts": signal.ts.isoformat()},
-        {"kind": "slo_violation", "slo": "availability", "seq": 3, "ts": slo.ts.isoformat()},
+    assert snapshot == {
+        **created,
+        "primary_signal_id": "inc_1-s2",
+        "updated_at": action.ts,
+        "last_seq": 4,
+    }
+    rows = [row_values(row) for e in (signal, slo, action) for row in event_rows(e, created)]
+    assert [(row["seq"], row["ts"]) for row in rows] == [
+        (2, signal.ts),
+        (3, slo.ts),
+        (4, action.ts),
     ]
-    assert snapshot["actions"] == [
-        {"action": "restart", "seq": 4, "ts": action.ts.isoformat(), "actor": "bot"}
-    ]
+    assert (rows[0]["signal_type"], rows[0]["summary"]) == ("EVENT", "5xx")
+    assert (rows[1]["slo_id"], rows[1]["error_budget_consumed"]) == ("availability", 40.0)
+    assert (rows[2]["action_kind"], rows[2]["label"], rows[2]["actor_ref"]) == (
+        "PLAYBOOK",
+        "restart",
+        "bot",
+    )
 
 
 def test_ticket_link_and_enrichments_merge_into_enrichments() -> None:
@@ -154,8 +176,8 @@ def test_note_only_advances_updated_at_and_seq() -> None:
 
 def test_the_input_snapshot_is_not_modified() -> None:
     before = apply_event(None, CREATED)
-    frozen = {**before, "signals": list(before["signals"])}
-    apply_event(before, event(2, EventType.SIGNAL_INGESTED, {"source": "x", "summary": "y"}))
+    frozen = {**before, "correlation_keys": list(before["correlation_keys"])}
+    apply_event(before, event(2, EventType.SIGNAL_INGESTED, {"correlation_key": "k"}))
     assert before == frozen
 
 

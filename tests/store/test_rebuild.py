@@ -136,7 +136,7 @@ async def test_rebuild_repairs_corrupted_and_missing_snapshots(db: Database) -> 
         await session.execute(
             update(IncidentModel)
             .where(IncidentModel.id == corrupted)
-            .values(title="tampered", enrichments={}, signals=[], last_seq=99)
+            .values(title="tampered", enrichments={}, correlation_keys=[], last_seq=99)
         )
         await session.delete(await session.get(IncidentModel, deleted))
         session.add(IncidentModel(**{**before[2], "id": "inc_without_events"}))

@@ -1,5 +1,9 @@
 """The timeline service whole: snapshot fields, signal/action/SLO rows, keys, evidence, forms.
 
+Signals and actions were JSON lists on the snapshot; they become rows. Database.migrate
+fills them, and the new snapshot fields, from the events right after this revision
+(store.migrate.REBUILDING_REVISIONS).
+
 Revision ID: 0005_timeline
 Revises: 0004_sessions
 Create Date: 2026-12-05 00:00:00
@@ -49,6 +53,10 @@ def upgrade() -> None:
             "incidents",
             sa.Column(name, column_type, nullable=default is None, server_default=default),
         )
+    # Signals and actions move from JSON lists on the snapshot to their own rows.
+    with op.batch_alter_table("incidents") as batch:
+        batch.drop_column("signals")
+        batch.drop_column("actions")
     op.create_index("ix_incidents_org_id_updated_at_id", "incidents", ["org_id", "updated_at", "id"])
     op.create_index("ix_incidents_org_id_project_id", "incidents", ["org_id", "project_id"])
     _create_timeline_rows()
@@ -157,3 +165,6 @@ def downgrade() -> None:
     with op.batch_alter_table("incidents") as batch:
         for name, _type, _default in reversed(_NEW_INCIDENT_COLUMNS):
             batch.drop_column(name)
+        # Empty until `fireline incidents rebuild` runs with the code of revision 0004.
+        batch.add_column(sa.Column("signals", sa.JSON(), nullable=False, server_default="[]"))
+        batch.add_column(sa.Column("actions", sa.JSON(), nullable=False, server_default="[]"))
