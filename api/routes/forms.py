@@ -20,7 +20,7 @@ router = APIRouter(
 Admin = Annotated[Principal, Depends(require_roles(Role.ORG_ADMIN))]
 
 
-@router.get("", response_model=None)
+@router.get("")
 async def get_form(
     principal: CurrentPrincipal,
     forms: FormServiceDep,
