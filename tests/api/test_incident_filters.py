@@ -48,6 +48,7 @@ async def test_filters_by_project_service_environment_tag_and_text(
     )
 
     assert await listed(client, auth, {"projectId": "web"}) == ["gw staging", "gw"]
+    assert await listed(client, auth, {"project_id": "web"}) == ["gw staging", "gw"]
     assert await listed(client, auth, {"service": "gateway", "environment": "production"}) == ["gw"]
     assert await listed(client, auth, {"tag": "component:api"}) == ["gw"]
     assert await listed(client, auth, {"searchQuery": "POOL"}) == ["db"]
