@@ -60,6 +60,7 @@ def source_state(incident: GenericIncident) -> dict[str, Any]:
         "ended_at": _utc_iso(incident.timeline.end),
         "detected_at": _utc_iso(incident.timeline.detected_at),
         "collection_context": sent_collection_context(incident),
+        "tags": sorted(incident.metadata.tags) or None,
     }
 
 
@@ -162,6 +163,7 @@ def plan_update(
     plan = IngestPlan(status="unchanged")
     now = source_state(incident)
     _plan_fields(plan, now, last_state, snapshot)
+    _plan_tags(plan, now, last_state, snapshot)
     _plan_severity(plan, incident, now, last_state, snapshot)
     last_status = SourceStatus(last_state.get("status", SourceStatus.OPEN))
     current = IncidentStatus(snapshot.status)
@@ -172,6 +174,19 @@ def plan_update(
     elif not plan.notes and merged_state(last_state, now) != last_state:
         plan.notes.append("the incident already shows what the source says")
     return plan
+
+
+def _plan_tags(
+    plan: IngestPlan, now: dict[str, Any], last: dict[str, Any], snapshot: IncidentSnapshot
+) -> None:
+    """Tags the source adds become incident tags; one it stops sending stays (a person may
+    rely on it), and one a person removed comes back only if the source sends it anew."""
+    said_before = set(last.get("tags") or [])
+    added = [t for t in now["tags"] or [] if t not in said_before and t not in snapshot.tags]
+    for tag in added:
+        plan.events.append((EventType.TAG_ADDED, {"tag": tag}))
+    if added:
+        plan.changes.append(f"tags {', '.join(added)} added")
 
 
 def _plan_fields(

@@ -14,6 +14,7 @@ from services.evidence import EvidenceService
 from services.ingestion import IngestService, RawPayload
 from store.db import Database
 from store.enums import EventType
+from store.incidents import append_event
 from store.models import EvidenceBundleModel
 from tests.ingest.payloads import map_file
 from tests.services.ingestion_helpers import (
@@ -68,6 +69,33 @@ async def test_a_tags_object_becomes_key_value_tags_in_the_created_event(
         "component:api",
         "environment:production",
     ]
+
+
+async def test_tags_a_later_delivery_adds_are_added_and_never_undo_a_persons_removal(
+    db: Database, service: IngestService
+) -> None:
+    first = generic(metadata=with_metadata(tags={"component": "api"}))
+    created = await service.ingest(org_id=ORG, actor=ACTOR, incident=first)
+    more = generic(metadata=with_metadata(tags={"component": "api", "owner": "payments"}))
+
+    outcome = await service.ingest(org_id=ORG, actor=ACTOR, incident=more)
+    assert (outcome.status, outcome.events) == ("updated", (EventType.TAG_ADDED,))
+    assert outcome.message == "updated: tags owner:payments added"
+    assert (await snapshot(db, created.incident_id)).tags == ["component:api", "owner:payments"]
+
+    async with db.session() as session:  # a person removes a tag the source still sends
+        await append_event(
+            session,
+            org_id=ORG,
+            incident_id=created.incident_id,
+            type=EventType.TAG_REMOVED,
+            payload={"tag": "owner:payments"},
+            actor="alice",
+        )
+    again = await service.ingest(org_id=ORG, actor=ACTOR, incident=more)
+    fewer = await service.ingest(org_id=ORG, actor=ACTOR, incident=first)
+    assert (again.status, fewer.status) == ("unchanged", "unchanged")
+    assert (await snapshot(db, created.incident_id)).tags == ["component:api"]
 
 
 async def test_the_senders_timeline_and_context_are_on_the_created_incident(
