@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
@@ -18,8 +19,12 @@ def as_activity_failure(what: str) -> Iterator[None]:
     try:
         yield
     except ConnectorError as err:
+        delay = timedelta(seconds=err.retry_after) if err.retry_after is not None else None
         raise ApplicationError(
-            f"{what}: {err}", type=type(err).__name__, non_retryable=not err.retryable
+            f"{what}: {err}",
+            type=type(err).__name__,
+            non_retryable=not err.retryable,
+            next_retry_delay=delay,
         ) from None
     except FirelineError as err:
         raise ApplicationError(

@@ -15,19 +15,31 @@ EXCERPT_CHARS = 300
 class ConnectorError(Exception):
     """A call to an external system failed; `retryable` says whether a retry may help."""
 
-    def __init__(self, message: str, *, retryable: bool, status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        status_code: int | None = None,
+        retry_after: float | None = None,  # seconds the remote system asked us to wait
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.status_code = status_code
+        self.retry_after = retry_after
 
     def __reduce__(self) -> tuple[object, ...]:
         # Keyword-only arguments break the default pickling of exceptions.
-        return (_rebuild, (self.message, self.retryable, self.status_code))
+        return (_rebuild, (self.message, self.retryable, self.status_code, self.retry_after))
 
 
-def _rebuild(message: str, retryable: bool, status_code: int | None) -> ConnectorError:
-    return ConnectorError(message, retryable=retryable, status_code=status_code)
+def _rebuild(
+    message: str, retryable: bool, status_code: int | None, retry_after: float | None = None
+) -> ConnectorError:
+    return ConnectorError(
+        message, retryable=retryable, status_code=status_code, retry_after=retry_after
+    )
 
 
 def is_retryable_status(status_code: int) -> bool:

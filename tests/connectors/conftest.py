@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from connectors.jira import JiraConnection, JiraConnector
+from connectors.servicenow import ServiceNowConnection, ServiceNowConnector
 from connectors.slack import SlackConnection
 from connectors.ssh import SshTarget
 from tests.fakes.http_target import HttpTarget
 from tests.fakes.jira_server import FakeJira
+from tests.fakes.servicenow_server import FakeServiceNow
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.sshd import OpenSshServer, require_sshd
 
@@ -88,3 +90,21 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenSshServer]:
 def ssh_target(sshd: OpenSshServer) -> SshTarget:
     """Logs in to `sshd` with its client key; the server's host key is pinned."""
     return sshd.target()
+
+
+@pytest.fixture
+def fake_servicenow() -> Iterator[FakeServiceNow]:
+    with FakeServiceNow() as fake:
+        yield fake
+
+
+@pytest.fixture
+def servicenow_connection(fake_servicenow: FakeServiceNow) -> ServiceNowConnection:
+    return ServiceNowConnection(
+        url=fake_servicenow.url, username=FakeServiceNow.USER, password=FakeServiceNow.PASSWORD
+    )
+
+
+@pytest.fixture
+def servicenow(servicenow_connection: ServiceNowConnection) -> ServiceNowConnector:
+    return ServiceNowConnector(servicenow_connection)
