@@ -12,6 +12,7 @@ from activities.http import HttpActivities
 from activities.incidents import IncidentActivities
 from activities.jira import JiraActivities
 from activities.notify import NotifyActivities
+from activities.servicenow import ServiceNowActivities
 from activities.sessions import SessionActivities
 from activities.slack import SlackActivities
 
@@ -28,6 +29,7 @@ def all_activities(
     sessions = SessionActivities(deps)
     return [
         JiraActivities(deps).jira,
+        ServiceNowActivities(deps).servicenow,
         SlackActivities(deps).slack,
         HttpActivities(deps).http,
         DbActivities(deps, db_targets).db,

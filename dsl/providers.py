@@ -158,6 +158,46 @@ def _jira_requirements(params: Mapping[str, Any]) -> list[str]:
     return missing
 
 
+# ServiceNow: `ticket_id` (a number or sys_id) selects update; activities/servicenow.py.
+SERVICENOW_CREATE_ONLY = ("short_description", "description", "category", "caller_id", "cmdb_ci")
+SERVICENOW_UPDATE_ONLY = ("state", "work_note", "comment", "resolve", "close_code", "close_notes")
+SERVICENOW_SHARED = ("urgency", "impact", "assignment_group", "fields")
+
+
+def _servicenow_requirements(params: Mapping[str, Any]) -> list[str]:
+    if "ticket_id" not in params:
+        problems = [
+            f"servicenow: '{name}' only applies when updating an incident (with ticket_id)"
+            for name in SERVICENOW_UPDATE_ONLY
+            if name in params
+        ]
+        in_fields = params.get("fields", params.get("payload"))
+        if "short_description" not in params and not (
+            isinstance(in_fields, Mapping) and "short_description" in in_fields
+        ):
+            problems.append(
+                "servicenow needs 'short_description' to create an incident; give "
+                "'ticket_id' to update one instead"
+            )
+        return problems
+    create_only = [name for name in SERVICENOW_CREATE_ONLY if name in params]
+    if create_only:
+        return [
+            f"servicenow with ticket_id updates an incident, which cannot set "
+            f"{', '.join(create_only)}; those only apply when creating (without ticket_id)"
+        ]
+    if not any(name in params for name in (*SERVICENOW_UPDATE_ONLY, *SERVICENOW_SHARED)):
+        return [
+            "servicenow with ticket_id updates an incident: give at least one of "
+            + ", ".join((*SERVICENOW_UPDATE_ONLY, *SERVICENOW_SHARED))
+        ]
+    resolving = params.get("resolve") not in (None, False)
+    missing = [name for name in ("close_code", "close_notes") if name not in params]
+    if resolving and missing:
+        return [f"servicenow: resolve needs {' and '.join(missing)} (ServiceNow requires them)"]
+    return []
+
+
 _HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 # The `db` provider (activities/db.py, connectors/sql.py).
@@ -232,6 +272,20 @@ PROVIDERS: Mapping[str, ProviderType] = {
                 Parameter("issue_id"),
                 Parameter("transition_to"),
                 Parameter("comment"),
+            ),
+        ),
+        ProviderType(
+            name="servicenow",
+            config="required",
+            requirements=_servicenow_requirements,
+            parameters=(
+                Parameter("ticket_id"),
+                *(Parameter(name) for name in SERVICENOW_CREATE_ONLY),
+                *(Parameter(name) for name in ("urgency", "impact", "assignment_group")),
+                Parameter("fields", shape="mapping"),
+                Parameter("payload", shape="mapping", alias_of="fields"),  # Keep's name
+                Parameter("table_name", choices=("INCIDENT",)),  # Keep's; incidents only
+                *(Parameter(name) for name in SERVICENOW_UPDATE_ONLY),
             ),
         ),
         ProviderType(

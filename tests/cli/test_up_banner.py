@@ -21,6 +21,7 @@ from tests.cli.test_up_and_token import GUARD_SECONDS, free_port
 
 TOKEN = "token-for-the-banner"
 JIRA = {"type": "jira", "authentication": {"url": "http://127.0.0.1:1", "email": "a@b.c"}}
+SERVICENOW = {"type": "servicenow", "authentication": {"url": "http://127.0.0.1:1"}}
 SLACK = {"type": "slack", "authentication": {"webhook_url": "http://127.0.0.1:1/hook"}}
 
 
@@ -89,7 +90,7 @@ def test_without_jira_the_banner_names_the_inactive_workflows_and_the_demo_jira(
 
 
 def test_with_every_connection_the_banner_says_all_workflows_are_active(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, jira=JIRA, slack=SLACK)
+    settings = settings_for(tmp_path, jira=JIRA, slack=SLACK, servicenow=SERVICENOW)
     registry = registry_for(settings)
     lines = banner_text(settings, TOKEN, registry).splitlines()
 
@@ -103,6 +104,7 @@ def test_a_missing_slack_gets_the_reload_hint_but_not_the_demo_jira(tmp_path: Pa
 
     listed = inactive_lines(lines)
     assert any(line.startswith("  slack-sev1: inactive — provider slack: ") for line in listed)
+    assert any(line.startswith("  servicenow-resolve-ticket: inactive — ") for line in listed)
     assert not any(line.startswith("  jira-") for line in listed)
     assert not any("demo_jira" in line for line in lines)
     assert "Fix the providers file or the workflow files, then reload:" in lines

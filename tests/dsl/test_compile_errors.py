@@ -235,7 +235,7 @@ workflow:
 def test_unknown_provider_lists_the_known_ones():
     assert only_error(PROVIDER_TEMPLATE % "jiraa") == (
         "7:15: step 'ticket': unknown provider type 'jiraa' "
-        "(known: db, enrich, http, jira, notify, slack)"
+        "(known: db, enrich, http, jira, notify, servicenow, slack)"
     )
 
 

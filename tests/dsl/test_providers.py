@@ -8,6 +8,7 @@ def test_catalog_knows_which_providers_need_a_connection():
     needs = {name: entry.needs_config for name, entry in PROVIDERS.items()}
     assert needs == {
         "jira": True,
+        "servicenow": True,
         "notify": False,
         "slack": True,
         "http": False,
@@ -70,3 +71,45 @@ def test_jira_update_refuses_fields_only_a_create_can_set():
         "those only apply when creating (without issue_id)"
     ]
     assert jira.missing_requirements({"issue_id": "OPS-1", "transition_to": "Done"}) == []
+
+
+def test_servicenow_update_refuses_fields_only_a_create_can_set():
+    servicenow = provider_type("servicenow")
+    problems = servicenow.missing_requirements(
+        {"ticket_id": "INC0010001", "short_description": "x", "work_note": "y"}
+    )
+    assert problems == [
+        "servicenow with ticket_id updates an incident, which cannot set short_description; "
+        "those only apply when creating (without ticket_id)"
+    ]
+    assert servicenow.missing_requirements({"ticket_id": "INC1", "state": "2"}) == []
+
+
+def test_servicenow_create_refuses_what_only_an_update_does_and_needs_a_description():
+    servicenow = provider_type("servicenow")
+    assert servicenow.missing_requirements({"resolve": True}) == [
+        "servicenow: 'resolve' only applies when updating an incident (with ticket_id)",
+        "servicenow needs 'short_description' to create an incident; give 'ticket_id' to "
+        "update one instead",
+    ]
+    # Keep writes the record's fields under `payload`.
+    assert servicenow.missing_requirements({"payload": {"short_description": "x"}}) == []
+    assert servicenow.normalized({"payload": {"short_description": "x"}}) == {
+        "fields": {"short_description": "x"}
+    }
+
+
+def test_servicenow_resolve_needs_the_close_fields():
+    servicenow = provider_type("servicenow")
+    assert servicenow.missing_requirements({"ticket_id": "INC1", "resolve": True}) == [
+        "servicenow: resolve needs close_code and close_notes (ServiceNow requires them)"
+    ]
+
+
+def test_servicenow_only_writes_incidents():
+    servicenow = provider_type("servicenow")
+    assert servicenow.value_problems({"table_name": "incident"}) == {}
+    assert servicenow.value_problems({"table_name": "change_request"}) == {
+        "table_name": "parameter 'table_name' must be one of INCIDENT"
+    }
+    assert "did you mean 'work_note'?" in servicenow.unknown_parameter_message("work_notes")

@@ -568,7 +568,7 @@ def test_provider_calls_get_the_workflow_provider_checks():
         "7:47: step 'flag': parameter 'method' must be one of GET, POST, PUT, PATCH, DELETE, "
         "HEAD, OPTIONS",
         "9:26: step 'flag' rollback: unknown provider type 'jiraa' (known: db, enrich, http, "
-        "jira, notify, slack)",
+        "jira, notify, servicenow, slack)",
         "11:7: step 'tell': provider 'slack' needs config: \"{{ providers.NAME }}\" naming a "
         "connection",
     ]

@@ -1,0 +1,98 @@
+"""The `servicenow` provider: open an incident, or (with `ticket_id`) update, note, resolve.
+
+Both return `{ticket_id, sys_id, ticket_url, state}`, so `enrich_incident` reads the same
+names as after a Jira step. An opened ticket joins the incident's external refs; a
+retried step links it once (and the connector opens it once).
+
+An update applies, in order: the field changes (state, urgency, impact, assignment group,
+`fields`) in one PATCH, the work note, the comment, then the resolve. Each part is
+idempotent on its own, so a retry after a partial failure repeats nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from temporalio import activity
+
+from activities.deps import ActivityDeps
+from activities.errors import as_activity_failure
+from connectors.servicenow import ServiceNowConnection, ServiceNowConnector, Ticket
+from dsl.providers import SERVICENOW_CREATE_ONLY
+from store.incidents import link_ticket
+from workflows.models import ProviderCallInput
+from workflows.names import provider_activity
+
+SERVICENOW_ACTIVITY = provider_activity("servicenow")
+TICKET_SYSTEM = "servicenow"
+_NAMED_FIELDS = (*SERVICENOW_CREATE_ONLY, "urgency", "impact", "assignment_group")
+
+
+class ServiceNowActivities:
+    def __init__(self, deps: ActivityDeps) -> None:
+        self._deps = deps
+
+    @activity.defn(name=SERVICENOW_ACTIVITY)
+    async def servicenow(self, call: ProviderCallInput) -> dict[str, Any]:
+        name = call.connection or TICKET_SYSTEM
+        with as_activity_failure(f"servicenow step '{call.step}' (connection '{name}')"):
+            settings = self._deps.connection(call.connection, TICKET_SYSTEM).authentication
+            connector = ServiceNowConnector(ServiceNowConnection.model_validate(settings))
+            if call.params.get("ticket_id"):
+                ticket = await asyncio.to_thread(_update, connector, call)
+                return ticket.as_result()
+            ticket = await asyncio.to_thread(
+                connector.create_incident,
+                _fields(call.params),
+                idempotency_key=call.idempotency_key,
+            )
+        if call.incident_id is not None:
+            await self._link(call, ticket)
+        return ticket.as_result()
+
+    async def _link(self, call: ProviderCallInput, ticket: Ticket) -> None:
+        ref = {"system": TICKET_SYSTEM, "id": ticket.number, "url": ticket.url}
+        with as_activity_failure(f"link ticket {ticket.number} to incident {call.incident_id}"):
+            async with self._deps.db.session() as session:
+                await link_ticket(
+                    session,
+                    org_id=call.org,
+                    incident_id=str(call.incident_id),
+                    ref=ref,
+                    actor=f"workflow:{call.workflow_id}",
+                )
+
+
+def _update(connector: ServiceNowConnector, call: ProviderCallInput) -> Ticket:
+    params, key = call.params, call.idempotency_key
+    ref = str(params["ticket_id"])
+    changes = _fields(params)
+    if params.get("state") not in (None, ""):
+        changes["state"] = str(params["state"])
+    ticket = connector.update(ref, changes) if changes else connector.get(ref)
+    if params.get("work_note"):
+        ticket = connector.add_note(ticket.sys_id, str(params["work_note"]), idempotency_key=key)
+    if params.get("comment"):
+        ticket = connector.add_note(
+            ticket.sys_id, str(params["comment"]), idempotency_key=f"{key}/comment", kind="comments"
+        )
+    if _truthy(params.get("resolve")):
+        ticket = connector.resolve(
+            ticket.sys_id,
+            close_code=str(params["close_code"]),
+            close_notes=str(params["close_notes"]),
+        )
+    return ticket
+
+
+def _truthy(value: Any) -> bool:
+    # A templated `resolve` arrives rendered, as text.
+    return value is True or str(value).strip().lower() in ("true", "yes", "1")
+
+
+def _fields(params: dict[str, Any]) -> dict[str, Any]:
+    """The record fields a step sets: `fields` first, the named parameters over them."""
+    fields = dict(params.get("fields") or {})
+    fields.update({n: params[n] for n in _NAMED_FIELDS if params.get(n) not in (None, "")})
+    return fields
