@@ -41,6 +41,7 @@ PASSTHROUGH_MODULES = (
     "workflows.render_context",
     "workflows.session_checks",
     "workflows.session_models",
+    "workflows.session_ticket",
 )
 # How often a running command's heartbeat (pid, output tail) reaches Temporal at most:
 # also how long a cancel request may take to reach the command.

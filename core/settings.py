@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     ingest_burst: int = 100
     max_stored_payload_bytes: int = 64 * 1024
     dispatch_poll_seconds: float = 1.0
+    # The ServiceNow assignment group an escalated session hands its ticket to, for
+    # runbooks that name none (`escalation_group`).
+    servicenow_escalation_group: str | None = None
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -556,6 +556,7 @@ def build_runbook_plan(spec: RunbookSpec, source_path: str, source: SourceMap) -
         prechecks=tuple(s for s in steps if s.phase == "precheck"),
         steps=tuple(s for s in steps if s.phase == "step"),
         postchecks=tuple(s for s in steps if s.phase == "postcheck"),
+        escalation_group=spec.escalation_group,
     )
     return with_runbook_hash(plan)
 

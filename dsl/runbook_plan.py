@@ -128,6 +128,7 @@ class RunbookPlan(_Frozen):
     prechecks: tuple[RunbookStepPlan, ...] = ()
     steps: tuple[RunbookStepPlan, ...] = ()
     postchecks: tuple[RunbookStepPlan, ...] = ()
+    escalation_group: str | None = None  # ServiceNow assignment group on escalation
     plan_hash: str = ""
 
     def all_steps(self) -> tuple[RunbookStepPlan, ...]:

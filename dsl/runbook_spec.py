@@ -273,6 +273,8 @@ class RunbookSpec(_Strict):
     prechecks: Annotated[list[RunbookStepSpec], _none_as_empty(list)] = Field(default_factory=list)
     steps: list[RunbookStepSpec] = Field(min_length=1)
     postchecks: Annotated[list[RunbookStepSpec], _none_as_empty(list)] = Field(default_factory=list)
+    # The ServiceNow assignment group an escalated session hands the linked ticket to.
+    escalation_group: str | None = Field(default=None, min_length=1, max_length=80)
 
     @model_validator(mode="after")
     def _input_names_are_unique(self) -> RunbookSpec:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast, get_args
 
 from temporalio.client import (
     Client,
@@ -58,13 +58,20 @@ from workflows.names import (
     SESSION_WORKFLOW,
     STATE_QUERY,
 )
-from workflows.session_models import FINAL_STATUSES, SessionInput, SessionState, SessionTarget
+from workflows.session_models import (
+    FINAL_STATUSES,
+    SessionInput,
+    SessionState,
+    SessionTarget,
+    TicketSystem,
+)
 
 # How long the `state` query waits for a worker to answer before the API says none runs.
 DEFAULT_QUERY_TIMEOUT_SECONDS = 10.0
 # With a status filter, rows are read in pages until `limit` sessions match; at most this
 # many pages, so a filter that matches nothing does not read the whole table.
 STATUS_FILTER_PAGES = 10
+TICKET_SYSTEMS = get_args(TicketSystem)
 STATUS_FILTER_PAGE_SIZE = 100
 SUMMARY_TITLE_CHARS = 200
 START_TIMEOUT = timedelta(seconds=10)
@@ -248,8 +255,12 @@ class SessionService:
             confidence=match.confidence,
             target=target,
             inputs=checked,
-            ticket=linked_ticket(incident),
+            fireline_url=self._settings.resolved_public_url,
+            escalation_group=plan.escalation_group or self._settings.servicenow_escalation_group,
         )
+        ticket = linked_ticket(incident)
+        if ticket is not None:
+            request.ticket_system, request.ticket = ticket
         return request, match
 
     def _startable(self, runbook_id: str) -> RunbookPlan:
@@ -435,21 +446,20 @@ def checked_inputs(plan: RunbookPlan, inputs: Mapping[str, Any]) -> dict[str, An
     return checked
 
 
-def linked_ticket(incident: Mapping[str, Any]) -> str | None:
-    """The Jira key a workflow wrote back on the incident (enrichment `ticket_id`).
-
-    A ticket of another system (`ticket_type` other than jira) is not one the session
-    can comment on.
-    """
+def linked_ticket(incident: Mapping[str, Any]) -> tuple[TicketSystem, str] | None:
+    """The ticket a workflow wrote back on the incident (enrichments `ticket_type` and
+    `ticket_id`): a Jira key or a ServiceNow number. A ticket of a system a session cannot
+    update is left alone; a key without a type is Jira's (as before ServiceNow existed)."""
     enrichments = incident.get("enrichments")
     if not isinstance(enrichments, Mapping):
         return None
     key, kind = enrichments.get("ticket_id"), enrichments.get("ticket_type")
     if not isinstance(key, str) or not key.strip():
         return None
-    if kind is not None and str(kind).lower() != "jira":
+    system = str(kind or "jira").lower()
+    if system not in TICKET_SYSTEMS:
         return None
-    return key.strip()
+    return cast(TicketSystem, system), key.strip()
 
 
 async def _incident(db: Database, org: str, incident_id: str) -> dict[str, Any]:

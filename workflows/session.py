@@ -84,6 +84,7 @@ with workflow.unsafe.imports_passed_through():
         StepState,
         StepSummary,
     )
+    from workflows.session_ticket import ticket_update
 
 T = TypeVar("T")
 
@@ -669,12 +670,10 @@ class RunbookSession:
         outcome.recorded = True  # by this attempt or, for a retry, an earlier one
 
     async def _update_ticket(self, outcome: SessionOutcome) -> None:
-        assert self._input.ticket is not None
-        params: dict[str, Any] = {"issue_id": self._input.ticket, "comment": outcome.summary}
-        transition = self._input.ticket_transitions.get(outcome.result)
-        if transition:
-            params["transition_to"] = transition
-        provider = ProviderPlan(type="jira", connection=self._input.ticket_connection)
+        params = ticket_update(self._input, outcome, self._state.incident_id)
+        provider = ProviderPlan(
+            type=self._input.ticket_system, connection=self._input.ticket_connection
+        )
         try:
             await self._call_provider(
                 provider, params, "ticket-update", RetryPlan(maximum_attempts=3), 60.0

@@ -41,6 +41,7 @@ NoticeKind = Literal["approval_requested", "approval_escalated"]
 
 DEFAULT_AUTO_THRESHOLD = 0.8
 DEFAULT_TICKET_TRANSITIONS = {"resolved": "Done", "in_progress": "In Progress"}
+TicketSystem = Literal["jira", "servicenow"]
 
 
 # --- starting a session ----------------------------------------------------------------
@@ -65,11 +66,14 @@ class SessionInput(BaseModel):
     confidence: float = 1.0  # how well the runbook matched the incident, 0..1
     target: SessionTarget = Field(default_factory=SessionTarget)
     inputs: dict[str, Any] = Field(default_factory=dict)  # the runbook's inputs
-    ticket: str | None = None  # linked ticket key (incident enrichment), e.g. "OPS-12"
-    ticket_connection: str | None = None  # providers-file connection; None: "jira"
+    ticket: str | None = None  # linked ticket (incident enrichment), "OPS-12" or "INC0010001"
+    ticket_system: TicketSystem = "jira"
+    ticket_connection: str | None = None  # providers-file connection; None: the system's name
     ticket_transitions: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_TICKET_TRANSITIONS)
     )  # outcome result -> Jira transition; a result not listed only gets a comment
+    escalation_group: str | None = None  # ServiceNow: assignment group when escalated
+    fireline_url: str = ""  # where people reach the API, for links in ticket notes
 
 
 # --- approvals -------------------------------------------------------------------------

@@ -297,3 +297,13 @@ def test_lint_warnings_for_raw_do_not_fail(tmp_path: Path):
     )
     assert ok.startswith("raw.yaml: ok — runbook restart-app, 1 step, plan ")
     assert totals == "1 file checked: 1 ok, 0 errors, 1 warning"
+
+
+def test_escalation_group_reaches_the_plan_and_an_empty_one_is_refused() -> None:
+    grouped = RUNBOOK.replace("  id: restart-app\n", "  id: restart-app\n  escalation_group: DBA\n")
+    assert plan_of(grouped).escalation_group == "DBA"
+
+    empty = RUNBOOK.replace("  id: restart-app\n", '  id: restart-app\n  escalation_group: ""\n')
+    result = compile_text(empty, "rb.yaml")
+    assert result.runbook is None
+    assert located(result) == ["3:21: escalation_group: String should have at least 1 character"]

@@ -207,12 +207,14 @@ async def test_the_incidents_jira_ticket_gets_the_outcome(
     assert [c for c in comments if c.startswith("Runbook 'Write marker files' completed")]
 
 
-def test_only_a_jira_ticket_is_linked() -> None:
-    assert linked_ticket({"enrichments": {"ticket_id": "OPS-1"}}) == "OPS-1"
-    assert linked_ticket({"enrichments": {"ticket_id": "OPS-1", "ticket_type": "Jira"}}) == "OPS-1"
-    assert (
-        linked_ticket({"enrichments": {"ticket_id": "INC001", "ticket_type": "servicenow"}}) is None
-    )
+def test_jira_and_servicenow_tickets_are_linked_with_their_system() -> None:
+    assert linked_ticket({"enrichments": {"ticket_id": "OPS-1"}}) == ("jira", "OPS-1")
+    jira = {"ticket_id": "OPS-1", "ticket_type": "Jira"}
+    assert linked_ticket({"enrichments": jira}) == ("jira", "OPS-1")
+    servicenow = {"ticket_id": " INC0010001 ", "ticket_type": "servicenow"}
+    assert linked_ticket({"enrichments": servicenow}) == ("servicenow", "INC0010001")
+    linear = {"ticket_id": "ENG-7", "ticket_type": "linear"}
+    assert linked_ticket({"enrichments": linear}) is None
     assert linked_ticket({"enrichments": {"ticket_url": "https://x"}}) is None
     assert linked_ticket({}) is None
 

@@ -30,7 +30,13 @@ from store.records import IncidentSnapshot, Notification, StoredEvent
 from tests.platform.harness import eventually
 from worker import PASSTHROUGH_MODULES, build_worker
 from workflows.session import RunbookSession
-from workflows.session_models import SessionInput, SessionMode, SessionState, SessionTarget
+from workflows.session_models import (
+    SessionInput,
+    SessionMode,
+    SessionState,
+    SessionTarget,
+    TicketSystem,
+)
 
 ORG = "acme"
 REQUESTER = "alice"
@@ -108,6 +114,8 @@ class SessionRig:
         target: SessionTarget | None = None,
         inputs: dict[str, Any] | None = None,
         ticket: str | None = None,
+        ticket_system: TicketSystem = "jira",
+        escalation_group: str | None = None,
     ) -> SessionHandle:
         session_id = f"session-{uuid.uuid4().hex[:12]}"
         request = SessionInput(
@@ -121,6 +129,9 @@ class SessionRig:
             target=target or SessionTarget(rule="test"),
             inputs=inputs or {},
             ticket=ticket,
+            ticket_system=ticket_system,
+            escalation_group=escalation_group,
+            fireline_url="http://fireline.test",
         )
         return await self.env.client.start_workflow(
             RunbookSession.run, request, id=session_id, task_queue=self.settings.task_queue

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.jira_server import FakeJira
+from tests.fakes.servicenow_server import FakeServiceNow
 from tests.workflows.sessions import SessionRig
 
 RUNBOOK = """
@@ -81,3 +82,78 @@ async def test_a_ticket_that_cannot_be_updated_is_reported_not_fatal(
     assert final.outcome is not None and final.outcome.ticket_error is not None
     assert "OPS-999" in final.outcome.ticket_error
     assert jira.issues == []
+
+
+@pytest.fixture
+def servicenow(ts_rig: SessionRig) -> Iterator[FakeServiceNow]:
+    with FakeServiceNow() as fake:
+        auth = {"url": fake.url, "username": fake.USER, "password": fake.PASSWORD}
+        ts_rig.use_providers({"servicenow": {"type": "servicenow", "authentication": auth}})
+        yield fake
+
+
+async def test_a_resolved_session_notes_and_resolves_the_servicenow_ticket(
+    ts_rig: SessionRig, servicenow: FakeServiceNow
+) -> None:
+    ticket = servicenow.add_incident(short_description="Checkout 5xx")
+    incident = await ts_rig.incident()
+    async with ts_rig.worker():
+        handle = await ts_rig.start(
+            ts_rig.runbook(RUNBOOK),
+            incident=incident,
+            mode="auto",
+            confidence=0.9,
+            ticket=ticket["number"],
+            ticket_system="servicenow",
+        )
+        final = await handle.result()
+
+    assert final.outcome is not None and final.outcome.ticket_error is None
+    stored = servicenow.incident(ticket["number"])
+    assert (stored["state"], stored["close_code"]) == ("6", "Solved (Permanently)")
+    assert stored["close_notes"] == final.outcome.summary
+    [note] = servicenow.notes(ticket["sys_id"])
+    assert note.startswith(final.outcome.summary)
+    assert f"Session: http://fireline.test/v1/sessions/{handle.id}" in note
+    assert f"Incident: http://fireline.test/v1/incidents/{incident['id']}" in note
+
+
+async def test_an_escalated_session_hands_the_servicenow_ticket_to_the_group(
+    ts_rig: SessionRig, servicenow: FakeServiceNow
+) -> None:
+    ticket = servicenow.add_incident(short_description="Checkout 5xx")
+    async with ts_rig.worker():
+        handle = await ts_rig.start(
+            ts_rig.runbook(FAILING),
+            mode="auto",
+            confidence=0.9,
+            ticket=ticket["number"],
+            ticket_system="servicenow",
+            escalation_group="Database On-Call",
+        )
+        final = await handle.result()
+
+    assert final.outcome is not None and final.outcome.result == "escalated"
+    stored = servicenow.incident(ticket["number"])
+    assert (stored["state"], stored["assignment_group"]) == ("2", "Database On-Call")
+    [note] = servicenow.notes(ticket["sys_id"])
+    assert "outcome escalated" in note
+
+
+async def test_a_servicenow_ticket_that_cannot_be_updated_is_reported_not_fatal(
+    ts_rig: SessionRig, servicenow: FakeServiceNow
+) -> None:
+    async with ts_rig.worker():
+        handle = await ts_rig.start(
+            ts_rig.runbook(RUNBOOK),
+            mode="auto",
+            confidence=0.9,
+            ticket="INC0099999",
+            ticket_system="servicenow",
+        )
+        final = await handle.result()
+
+    assert final.status == "completed"
+    assert final.outcome is not None
+    assert "INC0099999 not found" in (final.outcome.ticket_error or "")
+    assert servicenow.incidents == {}
