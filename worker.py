@@ -19,6 +19,8 @@ from activities.commands import SshTargetResolver
 from activities.db import DbTargetResolver
 from activities.deps import ActivityDeps
 from activities.registry import all_activities
+from activities.servicenow import ServiceNowResolver
+from connectors.servicenow import ServiceNowConnection
 from connectors.sql import DbTarget
 from connectors.ssh import SshTarget
 from core.secretbox import SecretBox
@@ -68,7 +70,12 @@ def build_worker(
         task_queue=settings.task_queue,
         workflows=[YamlWorkflowInterpreter, RunbookSession, *extra_workflows],
         activities=[
-            *all_activities(deps, ssh_targets(db, settings), db_targets(db, settings)),
+            *all_activities(
+                deps,
+                ssh_targets(db, settings),
+                db_targets(db, settings),
+                servicenow_connections(db, settings),
+            ),
             *extra_activities,
         ],
         workflow_runner=runner,
@@ -108,6 +115,16 @@ def db_targets(db: Database, settings: Settings) -> DbTargetResolver:
     async def resolve(org_id: str, name: str) -> DbTarget:
         protected = fireline_data_paths(db, settings)
         return await connections().resolve_db_target(org_id, name, protected_paths=protected)
+
+    return resolve
+
+
+def servicenow_connections(db: Database, settings: Settings) -> ServiceNowResolver:
+    """Resolves a servicenow step's connection from the org's connection store."""
+    connections = connection_service(db, settings)
+
+    async def resolve(org_id: str, name: str) -> ServiceNowConnection:
+        return await connections().resolve_servicenow(org_id, name)
 
     return resolve
 

@@ -12,6 +12,7 @@ idempotent on its own, so a retry after a partial failure repeats nothing.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from temporalio import activity
@@ -19,6 +20,7 @@ from temporalio import activity
 from activities.deps import ActivityDeps
 from activities.errors import as_activity_failure
 from connectors.servicenow import ServiceNowConnection, ServiceNowConnector, Ticket
+from core.errors import NotFoundError, ProviderNotConfiguredError
 from dsl.providers import SERVICENOW_CREATE_ONLY
 from store.incidents import link_ticket
 from workflows.models import ProviderCallInput
@@ -29,16 +31,20 @@ TICKET_SYSTEM = "servicenow"
 _NAMED_FIELDS = (*SERVICENOW_CREATE_ONLY, "urgency", "impact", "assignment_group")
 
 
+ServiceNowResolver = Callable[[str, str], Awaitable[ServiceNowConnection]]
+"""(org_id, connection name) -> the org's stored connection, decrypted (services.connections)."""
+
+
 class ServiceNowActivities:
-    def __init__(self, deps: ActivityDeps) -> None:
+    def __init__(self, deps: ActivityDeps, stored: ServiceNowResolver | None = None) -> None:
         self._deps = deps
+        self._stored = stored
 
     @activity.defn(name=SERVICENOW_ACTIVITY)
     async def servicenow(self, call: ProviderCallInput) -> dict[str, Any]:
         name = call.connection or TICKET_SYSTEM
         with as_activity_failure(f"servicenow step '{call.step}' (connection '{name}')"):
-            settings = self._deps.connection(call.connection, TICKET_SYSTEM).authentication
-            connector = ServiceNowConnector(ServiceNowConnection.model_validate(settings))
+            connector = ServiceNowConnector(await self._connection(call.org, name))
             if call.params.get("ticket_id"):
                 ticket = await asyncio.to_thread(_update, connector, call)
                 return ticket.as_result()
@@ -50,6 +56,19 @@ class ServiceNowActivities:
         if call.incident_id is not None:
             await self._link(call, ticket)
         return ticket.as_result()
+
+    async def _connection(self, org: str, name: str) -> ServiceNowConnection:
+        """The providers file's connection of that name, else the org's stored one."""
+        if self._deps.has_connection(name, TICKET_SYSTEM) or self._stored is None:
+            settings = self._deps.connection(name, TICKET_SYSTEM).authentication
+            return ServiceNowConnection.model_validate(settings)
+        try:
+            return await self._stored(org, name)
+        except NotFoundError:
+            raise ProviderNotConfiguredError(
+                f"connection '{name}' is not configured: add it to the providers file, or "
+                "create it for this organisation with POST /v1/connections (kind servicenow)"
+            ) from None
 
     async def _link(self, call: ProviderCallInput, ticket: Ticket) -> None:
         ref = {"system": TICKET_SYSTEM, "id": ticket.number, "url": ticket.url}

@@ -276,7 +276,9 @@ PROVIDERS: Mapping[str, ProviderType] = {
         ),
         ProviderType(
             name="servicenow",
-            config="required",
+            # Optional: without a providers-file entry an org's stored connection is used
+            # (activities/servicenow.py), so a missing one is known only when the step runs.
+            config="optional",
             requirements=_servicenow_requirements,
             parameters=(
                 Parameter("ticket_id"),

@@ -41,6 +41,7 @@ class ConnectionKind(StrEnum):
     LOCAL = "local"
     HTTP = "http"
     DB = "db"
+    SERVICENOW = "servicenow"  # an instance over HTTPS; the credential is the password
 
 
 class CredentialKind(StrEnum):
@@ -50,13 +51,19 @@ class CredentialKind(StrEnum):
 
 
 # A db connection's port defaults only with a host (PostgreSQL); a SQLite file has none.
-DEFAULT_PORTS: Final = {ConnectionKind.SSH: 22, ConnectionKind.HTTP: 443, ConnectionKind.DB: 5432}
+DEFAULT_PORTS: Final = {
+    ConnectionKind.SSH: 22,
+    ConnectionKind.HTTP: 443,
+    ConnectionKind.DB: 5432,
+    ConnectionKind.SERVICENOW: 443,
+}
 # Which credentials each kind can use; a local connection runs as the worker's user.
 ALLOWED_CREDENTIALS: Final = {
     ConnectionKind.SSH: (CredentialKind.PASSWORD, CredentialKind.PRIVATE_KEY),
     ConnectionKind.LOCAL: (),
     ConnectionKind.HTTP: (CredentialKind.PASSWORD,),
     ConnectionKind.DB: (CredentialKind.PASSWORD,),
+    ConnectionKind.SERVICENOW: (CredentialKind.PASSWORD,),
 }
 
 
@@ -218,6 +225,8 @@ def _username_problems(kind: ConnectionKind, username: str | None) -> list[str]:
             return ["username: required for an ssh connection"]
         if kind is ConnectionKind.DB:
             return ["username: required for a PostgreSQL db connection (one with a host)"]
+        if kind is ConnectionKind.SERVICENOW:
+            return ["username: required for a servicenow connection (the integration account)"]
         return []
     if len(username) > MAX_USERNAME_CHARS:
         return [f"username: at most {MAX_USERNAME_CHARS} characters"]

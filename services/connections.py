@@ -14,6 +14,10 @@ path on the worker, no credential). `resolve_db_target` refuses the files of Fir
 own data (its data directory, its SQLite database): a runbook must not read other orgs'
 rows or the stored credentials through a db step.
 
+A servicenow connection is an org's own instance (host, port 443 by default, the
+integration account's username and password): `servicenow` workflow steps use it when
+the providers file has no connection of that name.
+
 `update` replaces every field; the credential is kept unless one is given
 (`credential=None` removes it).
 """
@@ -28,6 +32,7 @@ from pathlib import Path
 
 from connectors import ssh
 from connectors.commands import CommandConnectorError
+from connectors.servicenow import ServiceNowConnection
 from connectors.sql import DbConnectorError, DbTarget, check_database
 from connectors.ssh import SshTarget
 from core.errors import ConflictError, InvalidInputError, NotFoundError
@@ -226,6 +231,29 @@ class ConnectionService:
         if record.host is None and record.database is not None:
             refuse_protected(name, record.database, protected_paths)
         return self._db_target(record, connect_timeout or self._connect_timeout)
+
+    async def resolve_servicenow(self, org_id: str, name: str) -> ServiceNowConnection:
+        """The decrypted sign-in of a servicenow connection (HTTPS to host:port).
+
+        NotFoundError for an unknown name; InvalidInputError for another kind or a
+        connection without its password.
+        """
+        record = await self._record(org_id, name)
+        if record.kind != ConnectionKind.SERVICENOW:
+            raise InvalidInputError(
+                f"connection '{name}' is of kind {record.kind}, not servicenow; "
+                "a servicenow step needs a connection of kind servicenow"
+            )
+        password = self._decrypt(record.credential_ciphertext)
+        if password is None:
+            raise InvalidInputError(
+                f"connection '{name}' has no password; set its credential "
+                f"(PUT /v1/connections/{name})"
+            )
+        port = "" if record.port in (None, 443) else f":{record.port}"
+        return ServiceNowConnection(
+            url=f"https://{record.host}{port}", username=record.username, password=password
+        )
 
     async def _check_db(self, record: ConnectionRecord) -> ConnectionCheck:
         try:

@@ -20,6 +20,7 @@ import binascii
 import itertools
 import re
 import secrets
+import ssl
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -93,8 +94,14 @@ class FakeServiceNow(FakeHTTPServer):
     CLIENT_ID = "fireline-oauth-client"
     CLIENT_SECRET = "snow-client-secret-8d2b"
 
-    def __init__(self, *, token_lifetime: int = 1800, mandatory_on_resolve: Iterable[str] = ()):
-        super().__init__()
+    def __init__(
+        self,
+        *,
+        token_lifetime: int = 1800,
+        mandatory_on_resolve: Iterable[str] = (),
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        super().__init__(ssl_context=ssl_context)
         self.users = {self.USER: self.PASSWORD}
         self.clients = {self.CLIENT_ID: self.CLIENT_SECRET}
         self.token_lifetime = token_lifetime

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -225,3 +226,64 @@ def _causes(error: BaseException | None) -> str:
         messages.append(str(error))
         error = getattr(error, "cause", None) or error.__cause__
     return " | ".join(messages)
+
+
+# ------------------------------------------------- an org's own instance, in its connection store
+
+
+@pytest.fixture
+def tls_servicenow(
+    tls_context: ssl.SSLContext,
+    tls_certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[FakeServiceNow]:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_certificate[0]))  # trust the fake's cert
+    with FakeServiceNow(ssl_context=tls_context) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def store_platform(
+    tmp_path: Path, temporal_env: WorkflowEnvironment, fake_jira: FakeJira, workflows_dir: Path
+) -> AsyncIterator[Platform]:
+    """Jira in the providers file; ServiceNow only in an org's connection store."""
+    settings = make_settings(tmp_path, temporal_env, workflows_dir, jira_providers(fake_jira))
+    async with running_platform(settings, temporal_env) as running:
+        yield running
+
+
+async def test_an_orgs_stored_connection_opens_its_ticket_and_other_orgs_get_none(
+    store_platform: Platform, tls_servicenow: FakeServiceNow
+) -> None:
+    port = int(tls_servicenow.url.rsplit(":", 1)[1])
+    connection = {
+        "name": "servicenow",
+        "kind": "servicenow",
+        "host": "127.0.0.1",
+        "port": port,
+        "username": FakeServiceNow.USER,
+        "credential": {"kind": "password", "secret": FakeServiceNow.PASSWORD},
+    }
+    created = await store_platform.http.post(
+        "/v1/connections", json=connection, headers=store_platform.auth()
+    )
+    assert created.status_code == 201, created.text
+    assert FakeServiceNow.PASSWORD not in created.text
+
+    incident = await store_platform.create_incident(enrichments={"ticketing_system": "servicenow"})
+    ticketed = await eventually(lambda: _ticketed(store_platform, incident["id"]))
+    assert ticketed["enrichments"]["ticket_id"] == "INC0010001"
+    assert ticketed["enrichments"]["ticket_url"].startswith(f"https://127.0.0.1:{port}/")
+
+    other = await store_platform.create_incident(
+        "globex", enrichments={"ticketing_system": "servicenow"}
+    )
+    run_id = f"globex:{other['id']}:{CREATE_RUN}:1"
+    await eventually(lambda: store_platform.run_exists(run_id))
+    assert await eventually(lambda: store_platform.finished_status(run_id)) == (
+        WorkflowExecutionStatus.FAILED
+    )
+    with pytest.raises(WorkflowFailureError) as failure:
+        await store_platform.client.get_workflow_handle(run_id).result()
+    assert "POST /v1/connections (kind servicenow)" in _causes(failure.value)
+    assert len(tls_servicenow.incidents) == 1

@@ -728,3 +728,40 @@ async def test_listed_views_are_plain_data(service: ConnectionService) -> None:
     view = await service.create(org_id="acme", name="worker", spec=LOCAL)
     assert isinstance(view, ConnectionView)
     assert view.tags == [] and view.environment is None
+
+
+# --- servicenow -----------------------------------------------------------------------
+
+
+SERVICENOW = ConnectionSpec(kind="servicenow", host="acme.service-now.com", username="fireline")
+
+
+async def test_a_servicenow_connection_resolves_to_https_with_its_password(
+    service: ConnectionService,
+) -> None:
+    credential = Credential(kind="password", secret=PASSWORD)
+    view = await service.create(org_id="acme", name="snow", spec=SERVICENOW, credential=credential)
+
+    resolved = await service.resolve_servicenow("acme", "snow")
+
+    assert (view.port, view.has_credential) == (443, True)
+    assert resolved.url == "https://acme.service-now.com"
+    assert (resolved.username, resolved.password.get_secret_value()) == ("fireline", PASSWORD)
+    with pytest.raises(NotFoundError):
+        await service.resolve_servicenow("globex", "snow")
+
+
+async def test_a_servicenow_connection_needs_an_account_and_a_password(
+    service: ConnectionService,
+) -> None:
+    nameless = ConnectionSpec(kind="servicenow", host="acme.service-now.com")
+    with pytest.raises(InvalidInputError, match="username: required for a servicenow"):
+        await service.create(org_id="acme", name="snow", spec=nameless)
+    await service.create(org_id="acme", name="snow", spec=SERVICENOW)
+    await service.create(org_id="acme", name="box", spec=LOCAL)
+
+    with pytest.raises(InvalidInputError, match="has no password"):
+        await service.resolve_servicenow("acme", "snow")
+    with pytest.raises(InvalidInputError, match="of kind local, not servicenow"):
+        await service.resolve_servicenow("acme", "box")
+    assert [c.name for c in await service.list(org_id="acme")] == ["box", "snow"]
