@@ -26,6 +26,7 @@ from services.runs import RunService
 from services.session_stream import SessionStream
 from services.sessions import RunbookCatalog, SessionService
 from services.webhook_config import WebhookConfigService
+from services.webhook_echoes import OwnAccounts
 from services.webhooks import WebhookService
 from services.workflow_registry import WorkflowRegistry
 
@@ -129,10 +130,13 @@ def get_session_service(
 
 
 def get_webhook_service(
+    state: AppStateDep,
     configs: Annotated[WebhookConfigService, Depends(get_webhook_config_service)],
     ingest: Annotated[IngestService, Depends(get_ingest_service)],
+    connections: Annotated[ConnectionService, Depends(get_connection_service)],
 ) -> WebhookService:
-    return WebhookService(configs, ingest)
+    own_accounts = OwnAccounts(state.settings.resolved_providers_file, connections)
+    return WebhookService(configs, ingest, own_accounts)
 
 
 def _dispatcher_waker(state: AppState) -> Callable[[], None]:

@@ -72,6 +72,16 @@ class Connections:
         """Names and types only, safe to show anywhere."""
         return {name: c.type for name, c in self._by_name.items()}
 
+    def usernames(self, connection_type: str) -> list[str]:
+        """The accounts Fireline signs in as through the connections of a type (the
+        `username` of each that has one): who, never with what."""
+        found = (
+            c.authentication.get("username")
+            for c in self._by_name.values()
+            if c.type == connection_type
+        )
+        return [name.strip() for name in found if isinstance(name, str) and name.strip()]
+
 
 def _parse(name: str, value: Any) -> Connection:
     try:

@@ -38,6 +38,7 @@ class SourceType(StrEnum):
     PROMETHEUS = "PROMETHEUS"
     GRAFANA = "GRAFANA"
     ZABBIX = "ZABBIX"
+    SERVICENOW = "SERVICENOW"
 
 
 class GenericSeverity(StrEnum):
@@ -149,6 +150,15 @@ class Link(_Wire):
     label: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
+class TicketRef(_Wire):
+    """The vendor ticket an incident mirrors (Fireline extension): ingestion links it like
+    `POST /v1/incidents/{id}/tickets` does, so workflows and sessions can update it."""
+
+    system: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    url: Annotated[str, StringConstraints(pattern=r"^https?://", max_length=2000)] | None = None
+
+
 class GenericIncident(_Wire):
     source_type: SourceType
     source_ref: SourceRef
@@ -164,6 +174,7 @@ class GenericIncident(_Wire):
     status: SourceStatus | None = None
     original_severity: Annotated[str, StringConstraints(max_length=64)] | None = None
     links: Annotated[list[Link], Field(max_length=20)] = []
+    ticket: TicketRef | None = None
 
     @property
     def effective_status(self) -> SourceStatus:

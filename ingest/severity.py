@@ -59,6 +59,34 @@ ZABBIX: dict[str, GenericSeverity | None] = {
     **dict.fromkeys(("not classified", "0"), None),
 }
 
+# ServiceNow's priority numbers, their default labels, and its default priority lookup
+# (Priority Data Lookup): (impact, urgency) -> priority, each of impact and urgency 1..3.
+SERVICENOW_PRIORITY: dict[str, GenericSeverity] = {
+    "1": CRITICAL,
+    "2": HIGH,
+    "3": MEDIUM,
+    "4": LOW,
+    "5": INFO,
+}
+SERVICENOW_PRIORITY_LABELS = {
+    "1": "1 - Critical",
+    "2": "2 - High",
+    "3": "3 - Moderate",
+    "4": "4 - Low",
+    "5": "5 - Planning",
+}
+SERVICENOW_PRIORITY_LOOKUP = {
+    ("1", "1"): "1",
+    ("1", "2"): "2",
+    ("1", "3"): "3",
+    ("2", "1"): "2",
+    ("2", "2"): "3",
+    ("2", "3"): "4",
+    ("3", "1"): "3",
+    ("3", "2"): "4",
+    ("3", "3"): "5",
+}
+
 
 class Graded(NamedTuple):
     severity: GenericSeverity | None
@@ -104,6 +132,22 @@ def zabbix(name: str | None, number: str | None) -> Graded:
     if by_number.original is not None and by_number.original in ZABBIX:
         return Graded(by_number.severity, name[:_ORIGINAL_LIMIT] if name else by_number.original)
     return grade(ZABBIX, name)
+
+
+def servicenow(
+    priority: str | None, impact: str | None, urgency: str | None, label: str | None = None
+) -> Graded:
+    """`priority` 1..5 (`label`, its display value, kept as the original); without one on
+    the scale, the priority ServiceNow's default lookup gives `impact` and `urgency`."""
+    by_priority = grade(SERVICENOW_PRIORITY, priority)
+    if priority is not None and by_priority.severity is not None:
+        original = label or SERVICENOW_PRIORITY_LABELS[priority.strip()]
+        return Graded(by_priority.severity, original[:_ORIGINAL_LIMIT])
+    derived = SERVICENOW_PRIORITY_LOOKUP.get((impact or "", urgency or ""))
+    if derived is None:
+        return by_priority
+    original = f"{SERVICENOW_PRIORITY_LABELS[derived]} (impact {impact}, urgency {urgency})"
+    return Graded(SERVICENOW_PRIORITY[derived], original)
 
 
 def _priority_or(

@@ -1,10 +1,11 @@
 """Which events one delivery becomes, computed from what its source said (DESIGN §5).
 
 A first delivery becomes INCIDENT_CREATED carrying everything the source said, then the
-status it reports and its evidence as signals. A later delivery is compared with what the
-source said the previous time (`last_state`), never with the incident alone, and becomes
-only the source's deltas that the incident does not show already; an omitted field never
-counts as a change. See services/ingestion.py for the transaction around it.
+link to the ticket it mirrors (if any), the status it reports and its evidence as
+signals. A later delivery is compared with what the source said the previous time
+(`last_state`), never with the incident alone, and becomes only the source's deltas that
+the incident does not show already; an omitted field never counts as a change. See
+services/ingestion.py for the transaction around it.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def source_state(incident: GenericIncident) -> dict[str, Any]:
         "detected_at": _utc_iso(incident.timeline.detected_at),
         "collection_context": sent_collection_context(incident),
         "tags": sorted(incident.metadata.tags) or None,
+        "ticket": incident.ticket.model_dump() if incident.ticket is not None else None,
     }
 
 
@@ -125,6 +127,7 @@ def plan_creation(incident: GenericIncident) -> IngestPlan:
     """CREATED, the status the source reports (acknowledged/resolved), then its evidence."""
     plan = IngestPlan(status="created")
     plan.events.append((EventType.CREATED, created_payload(incident)))
+    _plan_ticket(plan, source_state(incident), {}, linked=())
     _plan_status(plan, incident, SourceStatus.OPEN, IncidentStatus.OPEN, known_keys=())
     _plan_evidence(plan, incident, known_keys=())
     return plan
@@ -165,6 +168,7 @@ def plan_update(
     _plan_fields(plan, now, last_state, snapshot)
     _plan_tags(plan, now, last_state, snapshot)
     _plan_severity(plan, incident, now, last_state, snapshot)
+    _plan_ticket(plan, now, last_state, linked=snapshot.external_refs)
     last_status = SourceStatus(last_state.get("status", SourceStatus.OPEN))
     current = IncidentStatus(snapshot.status)
     _plan_status(plan, incident, last_status, current, known_keys=signal_keys)
@@ -187,6 +191,22 @@ def _plan_tags(
         plan.events.append((EventType.TAG_ADDED, {"tag": tag}))
     if added:
         plan.changes.append(f"tags {', '.join(added)} added")
+
+
+def _plan_ticket(
+    plan: IngestPlan, now: dict[str, Any], last: dict[str, Any], linked: Sequence[Any]
+) -> None:
+    """The ticket the source mirrors is linked once (as POST …/tickets links one); a new
+    url for it links it again, a url left out is no change."""
+    ticket = now["ticket"]
+    if ticket is None or ticket == last.get("ticket"):
+        return
+    for ref in linked:
+        same = (ref.get("system"), ref.get("id")) == (ticket["system"], ticket["id"])
+        if same and ticket["url"] in (None, ref.get("url")):
+            return
+    plan.events.append((EventType.LINKED_TO_TICKET, ticket))
+    plan.changes.append(f"linked to {ticket['system']} ticket {ticket['id']}")
 
 
 def _plan_fields(

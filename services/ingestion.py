@@ -10,7 +10,8 @@ its `incident_sources` row), never with the incident itself, so that:
 - only the source's deltas become events: UPDATED for description, service, environment,
   team, region, links, the timeline's end and detectedAt, and the collection context;
   SEVERITY_CHANGED; STATUS_CHANGED for resolve, reopen and acknowledge; SIGNAL_INGESTED
-  for evidence not seen before (services/ingest_plan.py decides which).
+  for evidence not seen before; LINKED_TO_TICKET for the vendor ticket an incident
+  mirrors (`ticket`: a ServiceNow record), once (services/ingest_plan.py decides which).
 
 The evidence and source payload a delivery carries are kept as an evidence bundle
 (services/evidence.py) in the same transaction; a repeat names the bundle stored already.

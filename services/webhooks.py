@@ -3,6 +3,10 @@
 A delivery is answered only after its incidents and events are committed. When the
 vendor gives the delivery an id, the first answer is kept and a retry of the same
 delivery gets that answer again without touching anything.
+
+A delivery that describes no incident (a test ping, a ticket Fireline opened itself) or
+reports a change made by Fireline's own account (services/webhook_echoes.py) is answered
+200 with the reason in `ignored`, and stores nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from typing import Any
 from core.errors import InvalidInputError, NotFoundError
 from ingest.jsonbody import parse_json
 from ingest.sources import SOURCES, UnknownSourceError, map_delivery
-from ingest.sources.base import PayloadShapeError
+from ingest.sources.base import Delivery, PayloadShapeError
 from services.ingestion import IngestOutcome, IngestService, RawPayload
 from services.webhook_config import WebhookConfigService
+from services.webhook_echoes import OwnAccounts
 
 
 @dataclass(frozen=True)
@@ -43,9 +48,15 @@ def check_source(source: str) -> None:
 
 
 class WebhookService:
-    def __init__(self, config: WebhookConfigService, ingest: IngestService) -> None:
+    def __init__(
+        self,
+        config: WebhookConfigService,
+        ingest: IngestService,
+        own_accounts: OwnAccounts | None = None,
+    ) -> None:
         self._config = config
         self._ingest = ingest
+        self._own_accounts = own_accounts or OwnAccounts(None)
 
     async def authenticate(self, request: WebhookRequest, hook_id: str) -> str:
         """The org owning the endpoint at `hook_id`; 404 or 401 otherwise."""
@@ -65,6 +76,9 @@ class WebhookService:
             delivery = map_delivery(request.source, payload, request.headers, request.received_at)
         except PayloadShapeError as error:
             raise InvalidInputError(str(error)) from error
+        ignored = await self._ignored(org_id, request.source, delivery)
+        if ignored is not None:
+            return _ignored_result(delivery.delivery_id, ignored)
         if delivery.delivery_id:
             seen = await self._config.find_delivery(
                 org_id=org_id, source=request.source, delivery_id=delivery.delivery_id
@@ -87,6 +101,28 @@ class WebhookService:
                 response=result.body,
             )
         return result
+
+    async def _ignored(self, org_id: str, source: str, delivery: Delivery) -> str | None:
+        """Why the delivery must change nothing, or None when it is to be ingested."""
+        if not delivery.incidents:
+            return "; ".join(delivery.notes) or "the delivery describes no incident"
+        account = delivery.changed_by
+        if account is not None and await self._own_accounts.includes(org_id, source, account):
+            return (
+                f"changed by {account}, the account Fireline signs in to {source} as: "
+                "Fireline's own change coming back"
+            )
+        return None
+
+
+def _ignored_result(delivery_id: str | None, reason: str) -> WebhookResult:
+    body: dict[str, Any] = {
+        "deliveryId": delivery_id,
+        "duplicate": False,
+        "incidents": [],
+        "ignored": reason,
+    }
+    return WebhookResult(200, body)
 
 
 def _result(delivery_id: str | None, outcomes: list[IngestOutcome]) -> WebhookResult:

@@ -14,6 +14,7 @@ from ingest.sources.gcp import map_gcp
 from ingest.sources.grafana import map_grafana
 from ingest.sources.newrelic import map_newrelic
 from ingest.sources.pagerduty import map_pagerduty
+from ingest.sources.servicenow import map_servicenow
 from ingest.sources.zabbix import map_zabbix
 
 __all__ = [
@@ -34,6 +35,7 @@ SOURCES: dict[str, Mapper] = {
     "grafana": map_grafana,
     "gcp": map_gcp,
     "zabbix": map_zabbix,
+    "servicenow": map_servicenow,
 }
 
 SOURCE_TYPES: dict[str, SourceType] = {
@@ -44,6 +46,7 @@ SOURCE_TYPES: dict[str, SourceType] = {
     "grafana": SourceType.GRAFANA,
     "gcp": SourceType.GOOGLE_CLOUD,
     "zabbix": SourceType.ZABBIX,
+    "servicenow": SourceType.SERVICENOW,
 }
 
 

@@ -22,6 +22,7 @@ from ingest.model import (
     Metadata,
     SourceStatus,
     SourceType,
+    TicketRef,
     Timeline,
 )
 from ingest.severity import Graded
@@ -196,6 +197,7 @@ def incident(
     event: EvidenceItem,
     description: str | None = None,
     metrics: Sequence[EvidenceItem] = (),
+    ticket: TicketRef | None = None,
 ) -> GenericIncident:
     """The generic incident of one delivery: `event` is its one evidence event."""
     return GenericIncident(
@@ -210,4 +212,5 @@ def incident(
         metadata=metadata,
         links=links,
         evidence_lite=EvidenceLite(events=[event], metrics=list(metrics)),
+        ticket=ticket,
     )

@@ -18,6 +18,9 @@ class Delivery:
     # The vendor's id of this delivery (repeats only when the vendor retries it).
     delivery_id: str | None = None
     notes: list[str] = field(default_factory=list)
+    # The vendor account whose change this delivery reports, when the vendor says: a
+    # change made by the account Fireline signs in as is Fireline's own, come back.
+    changed_by: str | None = None
 
 
 class PayloadShapeError(ValueError):

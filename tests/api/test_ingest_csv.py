@@ -76,7 +76,7 @@ async def test_good_rows_are_imported_and_bad_rows_reported_with_every_error(
         (
             "sourceType",
             "Input should be 'SCENARIO', 'GOOGLE_CLOUD', 'PAGERDUTY', 'DATADOG', "
-            "'NEW_RELIC', 'CUSTOM', 'PROMETHEUS', 'GRAFANA' or 'ZABBIX'",
+            "'NEW_RELIC', 'CUSTOM', 'PROMETHEUS', 'GRAFANA', 'ZABBIX' or 'SERVICENOW'",
         ),
         ("title", "Field required"),
         ("start", "Input should have timezone info"),

@@ -10,6 +10,7 @@ import pytest
 
 from ingest.model import GenericIncident, GenericSeverity, SourceStatus, SourceType
 from ingest.sources import SOURCE_TYPES
+from tests.conftest import FIXTURES
 from tests.ingest.payloads import (
     LATER,
     RECEIVED_AT,
@@ -432,6 +433,12 @@ def test_a_payload_without_time_differs_only_by_its_start(name: str) -> None:
     assert again.model_copy(update={"timeline": first.timeline}) == first
 
 
+# Sources with no record in the shared payloads: their fixtures are tests/fixtures/<source>.
+OWN_FIXTURE_SOURCES = {"servicenow"}
+
+
 def test_source_types_cover_every_source() -> None:
     assert set(SOURCE_TYPES.values()) <= set(SourceType)
-    assert {source_of(name) for name in EXPECTED} == set(SOURCE_TYPES)
+    assert {source_of(name) for name in EXPECTED} | OWN_FIXTURE_SOURCES == set(SOURCE_TYPES)
+    for source in OWN_FIXTURE_SOURCES:
+        assert any((FIXTURES.parent / source).glob("*.json")), f"no fixtures for {source}"

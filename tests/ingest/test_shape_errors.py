@@ -29,7 +29,7 @@ def test_unknown_source_names_it_and_lists_the_known_ones_sorted() -> None:
     assert isinstance(caught.value, LookupError)
     assert str(caught.value) == (
         "unknown webhook source 'opsgenie'; known sources: "
-        "alertmanager, datadog, gcp, grafana, newrelic, pagerduty, zabbix"
+        "alertmanager, datadog, gcp, grafana, newrelic, pagerduty, servicenow, zabbix"
     )
 
 
