@@ -9,6 +9,8 @@ import typer
 app = typer.Typer(help="Fireline: incident automation on Temporal.", no_args_is_help=True)
 incidents_app = typer.Typer(help="Incident maintenance.", no_args_is_help=True)
 app.add_typer(incidents_app, name="incidents")
+servicenow_app = typer.Typer(help="ServiceNow: first sync of incidents.", no_args_is_help=True)
+app.add_typer(servicenow_app, name="servicenow")
 
 
 @app.command()
@@ -51,6 +53,21 @@ def ingest(
     from cli.ingest import ingest_command
 
     raise typer.Exit(ingest_command(file, org=org, actor=actor))
+
+
+@servicenow_app.command("import")
+def servicenow_import(
+    org: str = typer.Option("default", help="Organisation the incidents belong to"),
+    query: str = typer.Option("active=true", help="ServiceNow encoded query, e.g. active=true"),
+    connection: str = typer.Option("servicenow", help="Connection in the providers file"),
+    page_size: int = typer.Option(100, min=1, max=10_000, help="Records per request"),
+) -> None:
+    """Pull an instance's incidents into Fireline (paged by offset); idempotent."""
+    from cli.servicenow import import_command
+
+    raise typer.Exit(
+        import_command(org=org, query=query, connection=connection, page_size=page_size)
+    )
 
 
 @app.command()
