@@ -287,3 +287,67 @@ async def test_an_orgs_stored_connection_opens_its_ticket_and_other_orgs_get_non
         await store_platform.client.get_workflow_handle(run_id).result()
     assert "POST /v1/connections (kind servicenow)" in _causes(failure.value)
     assert len(tls_servicenow.incidents) == 1
+
+
+# ------------------------------------------------------- ServiceNow -> Fireline -> ServiceNow
+
+
+async def _webhook(platform: Platform, record: dict[str, Any]) -> dict[str, Any]:
+    body = {**record, "instance_url": "https://acme.service-now.com"}
+    response = await platform.http.post(
+        "/v1/webhooks/servicenow", json=body, headers=platform.auth()
+    )
+    assert response.status_code in (200, 201, 202), response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+async def _events(platform: Platform, incident_id: str) -> list[dict[str, Any]]:
+    response = await platform.http.get(
+        f"/v1/incidents/{incident_id}/timeline", headers=platform.auth()
+    )
+    assert response.status_code == 200, response.text
+    events: list[dict[str, Any]] = response.json()["events"]
+    return events
+
+
+async def test_a_servicenow_incident_round_trips_without_echoes(
+    platform: Platform, fake_servicenow: FakeServiceNow
+) -> None:
+    raised = fake_servicenow.add_incident(short_description="Payments API down", urgency="1")
+    answer = await _webhook(platform, raised)
+    [created] = answer["incidents"]
+    incident = await platform.incident(created["incidentId"])
+    assert incident["enrichments"]["ticket_type"] == "servicenow"
+    assert incident["enrichments"]["ticket_id"] == raised["number"]
+
+    resolved = await platform.http.post(
+        f"/v1/incidents/{incident['id']}/status",
+        json={"newStatus": "RESOLVED", "reason": "fixed"},
+        headers=platform.auth(),
+    )
+    assert resolved.status_code == 200, resolved.text
+    await eventually(lambda: _resolved_number(fake_servicenow, raised["number"]), timeout=60)
+    run_id = await eventually(lambda: _run_of(platform, incident["id"], RESOLVE_RUN))
+    await platform.client.get_workflow_handle(run_id).result()
+    before = await _events(platform, incident["id"])
+    assert [e["type"] for e in before][-1:] == ["INCIDENT_STATUS_CHANGED"]
+    runs_before = await _runs(platform, incident["id"])
+
+    # ServiceNow posts Fireline's own resolve back: it is recognised and changes nothing.
+    echo = await _webhook(platform, fake_servicenow.incident(raised["number"]))
+
+    assert echo["incidents"] == []
+    assert "Fireline's own change" in echo["ignored"]
+    assert await _events(platform, incident["id"]) == before
+    assert await _runs(platform, incident["id"]) == runs_before
+    assert len(fake_servicenow.incidents) == 1  # and Fireline opened no second ticket
+
+
+async def _resolved_number(fake: FakeServiceNow, number: str) -> bool:
+    return fake.incident(number)["state"] == "6"
+
+
+async def _runs(platform: Platform, incident_id: str) -> list[str]:
+    response = await platform.http.get(f"/v1/incidents/{incident_id}/runs", headers=platform.auth())
+    return sorted(run["run_id"] for run in response.json())
