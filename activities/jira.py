@@ -9,9 +9,9 @@ from temporalio import activity
 
 from activities.deps import ActivityDeps
 from activities.errors import as_activity_failure
+from activities.tickets import link_opened_ticket
 from connectors.jira import JiraConnection, JiraConnector
 from dsl.providers import JIRA_UPDATE_FIELDS
-from store.incidents import link_ticket
 from workflows.models import ProviderCallInput
 
 CREATE_FIELDS = (
@@ -45,22 +45,14 @@ class JiraActivities:
                 idempotency_key=call.idempotency_key,
                 **_pick(call.params, CREATE_FIELDS),
             )
-        if call.incident_id is not None:
-            await self._link(call, created)
+        await link_opened_ticket(
+            self._deps,
+            call,
+            system="jira",
+            ticket_id=created["issue"]["key"],
+            url=created["ticket_url"],
+        )
         return created
-
-    async def _link(self, call: ProviderCallInput, created: dict[str, Any]) -> None:
-        """The new ticket joins the incident's external refs (a retry links it once)."""
-        ref = {"system": "jira", "id": created["issue"]["key"], "url": created["ticket_url"]}
-        with as_activity_failure(f"link ticket {ref['id']} to incident {call.incident_id}"):
-            async with self._deps.db.session() as session:
-                await link_ticket(
-                    session,
-                    org_id=call.org,
-                    incident_id=str(call.incident_id),
-                    ref=ref,
-                    actor=f"workflow:{call.workflow_id}",
-                )
 
 
 def _pick(params: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:

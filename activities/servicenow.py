@@ -19,10 +19,10 @@ from temporalio import activity
 
 from activities.deps import ActivityDeps
 from activities.errors import as_activity_failure
+from activities.tickets import link_opened_ticket
 from connectors.servicenow import ServiceNowConnection, ServiceNowConnector, Ticket
 from core.errors import NotFoundError, ProviderNotConfiguredError
 from dsl.providers import SERVICENOW_CREATE_ONLY
-from store.incidents import link_ticket
 from workflows.models import ProviderCallInput
 from workflows.names import provider_activity
 
@@ -53,8 +53,9 @@ class ServiceNowActivities:
                 _fields(call.params),
                 idempotency_key=call.idempotency_key,
             )
-        if call.incident_id is not None:
-            await self._link(call, ticket)
+        await link_opened_ticket(
+            self._deps, call, system=TICKET_SYSTEM, ticket_id=ticket.number, url=ticket.url
+        )
         return ticket.as_result()
 
     async def _connection(self, org: str, name: str) -> ServiceNowConnection:
@@ -69,18 +70,6 @@ class ServiceNowActivities:
                 f"connection '{name}' is not configured: add it to the providers file, or "
                 "create it for this organisation with POST /v1/connections (kind servicenow)"
             ) from None
-
-    async def _link(self, call: ProviderCallInput, ticket: Ticket) -> None:
-        ref = {"system": TICKET_SYSTEM, "id": ticket.number, "url": ticket.url}
-        with as_activity_failure(f"link ticket {ticket.number} to incident {call.incident_id}"):
-            async with self._deps.db.session() as session:
-                await link_ticket(
-                    session,
-                    org_id=call.org,
-                    incident_id=str(call.incident_id),
-                    ref=ref,
-                    actor=f"workflow:{call.workflow_id}",
-                )
 
 
 def _update(connector: ServiceNowConnector, call: ProviderCallInput) -> Ticket:

@@ -31,12 +31,13 @@ class Result:
     stderr: str
 
 
-def fireline_ingest(*args: str, data_dir: Path) -> Result:
+def run_fireline(*args: str, data_dir: Path) -> Result:
+    """`fireline ARGS` with this data dir and no other FIRELINE_ setting, plain output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIRELINE_")}
     env.pop("FORCE_COLOR", None)
     env.update({"COLUMNS": "200", "NO_COLOR": "1", "FIRELINE_DATA_DIR": str(data_dir)})
     process = subprocess.Popen(
-        [str(FIRELINE), "ingest", *args],
+        [str(FIRELINE), *args],
         cwd=data_dir.parent,
         env=env,
         stdout=subprocess.PIPE,
@@ -49,8 +50,12 @@ def fireline_ingest(*args: str, data_dir: Path) -> Result:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)  # the group of the process started here
         process.communicate()
-        raise AssertionError("`fireline ingest` did not exit") from None
+        raise AssertionError(f"`fireline {' '.join(args)}` did not exit") from None
     return Result(process.returncode, stdout, stderr)
+
+
+def fireline_ingest(*args: str, data_dir: Path) -> Result:
+    return run_fireline("ingest", *args, data_dir=data_dir)
 
 
 @pytest.fixture

@@ -3,10 +3,6 @@ what it leaves in the database, running it twice, skipped and failed records, ex
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,11 +12,8 @@ from sqlalchemy import select
 
 from store.db import Database
 from store.models import IncidentModel
-from tests.cli.test_ingest_cli import Result, database_file
+from tests.cli.test_ingest_cli import Result, database_file, run_fireline
 from tests.fakes.servicenow_server import FakeServiceNow
-
-FIRELINE = Path(sys.executable).parent / "fireline"
-GUARD_SECONDS = 120  # only bounds a hang; the tests never assert on elapsed time
 
 
 @pytest.fixture
@@ -40,25 +33,7 @@ def data_dir(tmp_path: Path, fake: FakeServiceNow) -> Path:
 
 
 def servicenow_import(*args: str, data_dir: Path) -> Result:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIRELINE_")}
-    env.pop("FORCE_COLOR", None)
-    env.update({"COLUMNS": "200", "NO_COLOR": "1", "FIRELINE_DATA_DIR": str(data_dir)})
-    process = subprocess.Popen(
-        [str(FIRELINE), "servicenow", "import", "--org", "acme", *args],
-        cwd=data_dir.parent,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=GUARD_SECONDS)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise AssertionError("`fireline servicenow import` did not exit") from None
-    return Result(process.returncode, stdout, stderr)
+    return run_fireline("servicenow", "import", "--org", "acme", *args, data_dir=data_dir)
 
 
 async def stored(data_dir: Path) -> list[tuple[str, str, str, str]]:

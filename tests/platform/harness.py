@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import uvicorn
 import yaml
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -84,6 +84,17 @@ class Platform:
         status = (await self.client.get_workflow_handle(run_id).describe()).status
         return None if status in (None, WorkflowExecutionStatus.RUNNING) else status
 
+    async def failure_of(self, run_id: str) -> str:
+        """Once the run has failed, every message of its failure chain, joined by " | "."""
+        await eventually(lambda: self.run_exists(run_id))
+        status = await eventually(lambda: self.finished_status(run_id), timeout=60)
+        assert status == WorkflowExecutionStatus.FAILED, status
+        try:
+            await self.client.get_workflow_handle(run_id).result()
+        except WorkflowFailureError as failure:
+            return _messages(failure)
+        raise AssertionError(f"{run_id} did not fail")
+
 
 def write_workflow(directory: Path, name: str, body: str) -> Path:
     path = directory / f"{name}.yaml"
@@ -139,6 +150,14 @@ async def running_platform(settings: Settings, env: WorkflowEnvironment) -> Asyn
             server.should_exit = True
             await serving
             await db.dispose()
+
+
+def _messages(error: BaseException | None) -> str:
+    messages = []
+    while error is not None:
+        messages.append(str(error))
+        error = getattr(error, "cause", None) or error.__cause__
+    return " | ".join(messages)
 
 
 async def _wait_healthy(http: httpx.AsyncClient) -> None:
