@@ -13,9 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TriggerEvent = Literal[
-    "created", "updated", "status_changed", "severity_changed", "resolved", "reopened"
-]
+TriggerEvent = Literal["created", "updated", "status_changed", "severity_changed", "resolved"]
 OnFailure = Literal["fail", "continue"]
 
 
