@@ -14,6 +14,7 @@ import requests
 from jira.exceptions import JIRAError
 
 from connectors.errors import ConnectorError, excerpt, is_retryable_status
+from connectors.transport_errors import TRANSPORT_ERRORS, transport_error
 
 
 @contextmanager
@@ -23,22 +24,8 @@ def jira_errors(site: str, account: str, action: str) -> Iterator[None]:
         yield
     except JIRAError as err:
         raise _from_jira_error(err, site, account, action) from None
-    except requests.exceptions.SSLError as err:
-        raise ConnectorError(
-            f"could not {action}: TLS verification of {site} failed; install the site's CA "
-            "certificate, or set verify_tls: false on the jira connection (test sites only)",
-            retryable=False,
-        ) from err
-    except (
-        requests.exceptions.ConnectionError,
-        requests.exceptions.Timeout,
-        requests.exceptions.ChunkedEncodingError,
-    ) as err:
-        raise ConnectorError(
-            f"could not {action}: {_transport_reason(err)} talking to {site}; "
-            "check the jira url and that the site is reachable",
-            retryable=True,
-        ) from err
+    except (requests.exceptions.SSLError, *TRANSPORT_ERRORS) as err:
+        raise transport_error(err, system="jira", place="site", site=site, action=action) from err
     except requests.exceptions.JSONDecodeError as err:
         raise ConnectorError(
             f"could not {action}: {site} did not answer with JSON; check that the jira url "
@@ -115,18 +102,3 @@ def _messages(body: Any) -> list[str]:
     if not messages and body.get("message"):
         messages.append(str(body["message"]))
     return messages
-
-
-def _transport_reason(err: requests.exceptions.RequestException) -> str:
-    text = str(err)
-    if isinstance(err, requests.exceptions.ConnectTimeout):
-        return "connecting timed out"
-    if isinstance(err, requests.exceptions.Timeout):
-        return "timed out waiting for an answer"
-    if "Connection refused" in text:
-        return "connection refused"
-    if "NameResolutionError" in text or "Name or service not known" in text:
-        return "host name not found"
-    if "RemoteDisconnected" in text or "Connection aborted" in text:
-        return "connection closed without an answer"
-    return type(err).__name__

@@ -17,6 +17,7 @@ from pysnow.exceptions import MissingResult, PysnowException
 
 from connectors.errors import ConnectorError, excerpt, is_retryable_status
 from connectors.servicenow_auth import OAuthRefused
+from connectors.transport_errors import TRANSPORT_ERRORS, transport_error
 
 # "Data Policy Exception: The following fields are mandatory: Resolution code, Resolution notes"
 _MANDATORY = re.compile(r"following fields are mandatory:\s*(?P<fields>[^\n]+)", re.IGNORECASE)
@@ -62,23 +63,10 @@ def servicenow_errors(site: str, account: str, action: str) -> Iterator[None]:
         yield
     except requests.HTTPError as err:
         raise from_http_error(err.response, site, account, action) from None
-    except requests.exceptions.SSLError as err:
-        raise ConnectorError(
-            f"could not {action}: TLS verification of {site} failed; install the instance's "
-            "CA certificate, or set verify_tls: false on the servicenow connection (test "
-            "instances only)",
-            retryable=False,
+    except (requests.exceptions.SSLError, *TRANSPORT_ERRORS) as err:
+        raise transport_error(
+            err, system="servicenow", place="instance", site=site, action=action
         ) from err
-    except (
-        requests.exceptions.ConnectionError,
-        requests.exceptions.Timeout,
-        requests.exceptions.ChunkedEncodingError,
-    ) as err:
-        raise ConnectorError(
-            f"could not {action}: {type(err).__name__} talking to {site}; check the "
-            "servicenow url and that the instance is reachable",
-            retryable=True,
-        ) from None
     except requests.exceptions.JSONDecodeError:
         raise ServiceNowAsleepError(
             f"could not {action}: {site} answered with a web page instead of JSON; a "
