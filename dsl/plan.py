@@ -13,7 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TriggerEvent = Literal["created", "updated", "status_changed", "severity_changed", "resolved"]
+TriggerEvent = Literal[
+    "created", "updated", "status_changed", "severity_changed", "resolved", "reopened"
+]
 OnFailure = Literal["fail", "continue"]
 
 

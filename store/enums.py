@@ -19,6 +19,7 @@ class EventType(StrEnum):
     LINKED_TO_TICKET = "INCIDENT_LINKED_TO_TICKET"
     ENRICHED = "INCIDENT_ENRICHED"
     RESOLVED = "INCIDENT_RESOLVED"
+    TRIAGED = "INCIDENT_TRIAGED"  # a stage of the incident's triage, with its reasons
 
 
 class IncidentStatus(StrEnum):

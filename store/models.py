@@ -61,6 +61,7 @@ class IncidentModel(Base):
         Index(None, "org_id", "created_at", "id"),
         Index(None, "org_id", "updated_at", "id"),
         Index(None, "org_id", "project_id"),
+        Index(None, "org_id", "triage_status"),
     )
 
     id: Mapped[str] = mapped_column(INCIDENT_ID, primary_key=True)
@@ -96,6 +97,9 @@ class IncidentModel(Base):
     ended_at: Mapped[datetime | None]
     detected_at: Mapped[datetime | None]
     collection_context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The triage analysis (migration 0006), and its status for the list filter.
+    triage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    triage_status: Mapped[str | None] = mapped_column(String(32))
 
 
 class OutboxModel(Base):
@@ -263,6 +267,7 @@ class OrgSettingsModel(Base):
     execution_mode: Mapped[str] = mapped_column(String(8))
     auto_threshold: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime]
+    triage: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # guardrails (migration 0006)
 
 
 class RunbookSessionModel(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ class OrgSettingsRecord:
     execution_mode: str
     auto_threshold: float
     updated_at: datetime
+    triage: dict[str, Any] | None = None  # the org's triage guardrails, as saved
 
 
 async def get_org_settings(session: AsyncSession, org_id: str) -> OrgSettingsRecord | None:

@@ -25,12 +25,17 @@ _TRIGGER_BY_EVENT = {
 }
 
 
+_ENDED = (IncidentStatus.RESOLVED, IncidentStatus.CANCELLED)
+
+
 def trigger_events_for(event: StoredEvent) -> list[str]:
     trigger = _TRIGGER_BY_EVENT.get(EventType(event.type))
     if trigger is None:
         return []
     if event.type == EventType.STATUS_CHANGED and event.payload["to"] == IncidentStatus.RESOLVED:
         return [trigger, "resolved"]
+    if event.type == EventType.STATUS_CHANGED and event.payload.get("from") in _ENDED:
+        return [trigger, "reopened"]
     return [trigger]
 
 

@@ -109,6 +109,8 @@ def _created(event: EventLike) -> Snapshot:
         "ended_at": _timestamp(payload.get("ended_at")),
         "detected_at": _timestamp(payload.get("detected_at")),
         "collection_context": copy.deepcopy(payload.get("collection_context")),
+        "triage": None,
+        "triage_status": None,
     }
 
 
@@ -189,6 +191,16 @@ def _resolved(snapshot: Snapshot, event: EventLike) -> None:
     snapshot["resolved_at"] = _resolved_at(event)
 
 
+def _triaged(snapshot: Snapshot, event: EventLike) -> None:
+    """Each stage adds what it decided; a new analysis (re-open, correction) starts over."""
+    payload = copy.deepcopy(dict(event.payload))
+    current = snapshot["triage"] or {}
+    if current.get("analysis_id") != payload["analysis_id"]:
+        current = {}
+    snapshot["triage"] = {**current, **payload, "updated_at": event.ts.isoformat()}
+    snapshot["triage_status"] = payload["status"]
+
+
 def _only_touches(snapshot: Snapshot, event: EventLike) -> None:
     """Notes, actions and SLO violations are timeline rows (store.timeline); the snapshot
     only records that something happened."""
@@ -207,4 +219,5 @@ _APPLIERS: dict[EventType, Callable[[Snapshot, EventLike], None]] = {
     EventType.LINKED_TO_TICKET: _linked_to_ticket,
     EventType.ENRICHED: _enriched,
     EventType.RESOLVED: _resolved,
+    EventType.TRIAGED: _triaged,
 }

@@ -52,6 +52,8 @@ class IncidentSnapshot:
     ended_at: datetime | None
     detected_at: datetime | None
     collection_context: dict[str, Any] | None
+    triage: dict[str, Any] | None = None
+    triage_status: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -256,6 +256,7 @@ class IncidentSummaryOut(BaseModel):
     external_refs: list[dict[str, Any]]
     primary_signal_id: str | None
     runbook_path: str | None
+    triage_status: str | None = None
     created_at: datetime
     updated_at: datetime
     resolved_at: datetime | None

@@ -51,7 +51,7 @@ def test_every_pydantic_error_is_reported_with_its_field_path():
     assert errors_of(text) == [
         "2:7: id: String should match pattern '^[a-z0-9][a-z0-9_-]*$'",
         "5:25: triggers[0].events[1]: Input should be 'created', 'updated', "
-        "'status_changed', 'severity_changed' or 'resolved'",
+        "'status_changed', 'severity_changed', 'resolved' or 'reopened'",
         "9:33: steps[0].retry.maximum_attempts: Input should be greater than or equal to 1",
         "9:36: steps[0].retry: unknown field 'max_attempts' "
         "(allowed: backoff, initial_interval, maximum_attempts, maximum_interval)",

@@ -65,6 +65,8 @@ def test_created_sets_every_column_from_the_event() -> None:
         "ended_at": None,
         "detected_at": None,
         "collection_context": None,
+        "triage": None,
+        "triage_status": None,
     }
 
 
@@ -186,3 +188,33 @@ def test_events_out_of_place_are_rejected() -> None:
         apply_event(apply_event(None, CREATED), CREATED)
     with pytest.raises(ValueError, match="unknown incident"):
         apply_event(None, event(2, EventType.NOTE_ADDED, {"text": "x"}))
+
+
+def test_triage_stages_add_up_and_a_new_analysis_starts_over() -> None:
+    classified = {
+        "analysis_id": "a1",
+        "stage": "classified",
+        "status": "analyzing",
+        "classification": {"verdict": "true_positive"},
+    }
+    decided = {
+        "analysis_id": "a1",
+        "stage": "decided",
+        "status": "awaiting_selection",
+        "decision": {"kind": "ask"},
+    }
+    again = {"analysis_id": "a2", "stage": "started", "status": "analyzing"}
+    snapshot = replay(
+        [CREATED, event(2, EventType.TRIAGED, classified), event(3, EventType.TRIAGED, decided)]
+    )
+    assert snapshot is not None
+    assert snapshot["triage_status"] == "awaiting_selection"
+    assert snapshot["triage"]["classification"] == {"verdict": "true_positive"}
+    assert snapshot["triage"]["decision"] == {"kind": "ask"}
+
+    restarted = replay(
+        [CREATED, event(2, EventType.TRIAGED, classified), event(3, EventType.TRIAGED, again)]
+    )
+    assert restarted is not None
+    assert "classification" not in restarted["triage"]
+    assert restarted["triage_status"] == "analyzing"
