@@ -1,4 +1,5 @@
-"""`fireline lint`: compile workflow and runbook files, print every problem as file:line:col."""
+"""`fireline lint`: compile workflow, runbook and triage files, print every problem as
+file:line:col."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dsl.compiler import CompileResult, check_unique_ids, compile_file, workflow
 from dsl.diagnostics import Diagnostic
 from dsl.plan import WorkflowPlan
 from dsl.runbook_plan import RunbookPlan
+from dsl.triage_plan import TriageRulesPlan
 
 
 @dataclass
@@ -61,6 +63,8 @@ def _report(result: CompileResult, tally: _Tally) -> None:
         summary = _summary(result.plan)
     elif result.runbook is not None:
         summary = _runbook_summary(result.runbook)
+    elif result.triage is not None:
+        summary = _triage_summary(result.triage)
     if summary is not None:
         tally.clean += 1
         tally.lines.append(f"{_shown(result.file)}: ok — {summary}")
@@ -94,6 +98,10 @@ def _runbook_summary(plan: RunbookPlan) -> str:
         parts.append(_count(approvals, "approval gate"))
     parts.append(f"plan {plan.plan_hash}")
     return ", ".join(parts)
+
+
+def _triage_summary(plan: TriageRulesPlan) -> str:
+    return f"triage rules, {_count(len(plan.rules), 'rule')}"
 
 
 def _totals(tally: _Tally) -> str:

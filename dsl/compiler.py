@@ -1,7 +1,8 @@
 """Workflow and runbook YAML -> validated spec -> frozen plan, every problem at file:line:col.
 
-A file with a top-level `runbook:` key is a runbook (`dsl.runbook_compiler`); any other
-is a workflow. Compiling is pure; only `compile_file` and `load_directory` read files.
+A file with a top-level `runbook:` key is a runbook (`dsl.runbook_compiler`), one with a
+top-level `triage:` key holds the triage rules (`dsl.triage_rules`); any other is a
+workflow. Compiling is pure; only `compile_file` and `load_directory` read files.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ from dsl.runbook_plan import RunbookPlan
 from dsl.spec import WorkflowDocument, WorkflowSpec
 from dsl.spec_errors import validation_problems
 from dsl.template_checks import reference_checks, syntax_problems
+from dsl.triage_plan import TriageRulesPlan
+from dsl.triage_rules import compile_triage
 from dsl.yaml_source import LoadedYaml, Location, NodePath, SourceMap, YamlSyntaxError, load_yaml
 
 WORKFLOW_SUFFIXES = (".yaml", ".yml")
 _WRAPPER = "workflow"
 _RUNBOOK = "runbook"
+_TRIAGE = "triage"
 _FIRST_CHARACTER = Location(1, 1)
 
 
@@ -37,16 +41,22 @@ class CompileResult:
     plan: WorkflowPlan | None  # None when there is any error, and for a runbook file
     diagnostics: list[Diagnostic] = field(default_factory=list)
     is_runbook: bool = False  # a `runbook:` file: its plan is in `runbook`
-    id_location: Location = _FIRST_CHARACTER  # where the workflow or runbook id is written
+    # Where the workflow or runbook id is written; the `triage:` key of triage rules.
+    id_location: Location = _FIRST_CHARACTER
     runbook: RunbookPlan | None = None  # a runbook file without errors
+    is_triage: bool = False  # a `triage:` file: its plan is in `triage`
+    triage: TriageRulesPlan | None = None  # a triage file without errors
 
     @property
     def kind(self) -> str:
+        if self.is_triage:
+            return "triage rules"
         return "runbook" if self.is_runbook else "workflow"
 
     @property
     def definition_id(self) -> str | None:
-        """The id of the compiled workflow or runbook; None when it has errors."""
+        """The id of the compiled workflow or runbook; None when it has errors, and for
+        triage rules (which have no id)."""
         compiled = self.runbook if self.is_runbook else self.plan
         return compiled.id if compiled is not None else None
 
@@ -68,7 +78,8 @@ def compile_file(path: Path) -> CompileResult:
 
 
 def load_directory(directory: Path) -> list[CompileResult]:
-    """Every workflow and runbook file in `directory`, ids unique across all of them."""
+    """Every workflow, runbook and triage file in `directory`, ids unique across all of
+    them, and one triage file at most."""
     return check_unique_ids([compile_file(path) for path in workflow_files(directory)])
 
 
@@ -78,20 +89,35 @@ def workflow_files(directory: Path) -> list[Path]:
 
 
 def check_unique_ids(results: Iterable[CompileResult]) -> list[CompileResult]:
-    """The second file with an id already used gets an error naming the first.
+    """The second file with an id already used gets an error naming the first, and so
+    does every triage file after the first (the first one's rules apply).
 
     Workflows and runbooks share one id space (both name Temporal workflow runs).
     """
     first: dict[str, CompileResult] = {}
+    triage: CompileResult | None = None
     checked = []
     for result in results:
         definition_id = result.definition_id
-        if definition_id is not None and definition_id in first:
+        if result.is_triage and triage is not None:
+            result = _second_triage(result, triage)
+        elif result.is_triage:
+            triage = result
+        elif definition_id is not None and definition_id in first:
             result = _duplicate(result, definition_id, first[definition_id])
         elif definition_id is not None:
             first[definition_id] = result
         checked.append(result)
     return checked
+
+
+def _second_triage(result: CompileResult, first: CompileResult) -> CompileResult:
+    message = (
+        f"a second triage rules file: the rules in {first.file} apply and this file is "
+        "ignored; keep every triage rule in one file"
+    )
+    error = _diagnostic_at(result.file, result.id_location, message)
+    return replace(result, triage=None, diagnostics=[*result.diagnostics, error])
 
 
 def _duplicate(result: CompileResult, definition_id: str, first: CompileResult) -> CompileResult:
@@ -113,6 +139,8 @@ def compile_text(text: str, filename: str) -> CompileResult:
         return _failed(filename, _FIRST_CHARACTER, f"expected a 'workflow:' mapping, got {found}")
     if _RUNBOOK in data:
         return _runbook_result(filename, loaded)
+    if _TRIAGE in data:
+        return _triage_result(filename, loaded)
     return _Compilation(filename, loaded).run()
 
 
@@ -126,6 +154,19 @@ def _runbook_result(filename: str, loaded: LoadedYaml) -> CompileResult:
         is_runbook=True,
         id_location=loaded.source.locate(compiled.id_path),
         runbook=compiled.plan,
+    )
+
+
+def _triage_result(filename: str, loaded: LoadedYaml) -> CompileResult:
+    compiled = compile_triage(loaded, filename)
+    diagnostics = [_diagnostic(filename, loaded.source, p) for p in compiled.problems]
+    return CompileResult(
+        filename,
+        None,
+        sorted(diagnostics, key=lambda d: (d.line, d.col)),
+        is_triage=True,
+        id_location=loaded.source.locate((_TRIAGE,), at_key=True),
+        triage=compiled.plan,
     )
 
 

@@ -1,6 +1,7 @@
 """The loaded YAML definitions: workflows and runbooks, which compiled, which can run, and why not.
 
-Both kinds share `workflows_dir` (and one id space); `reload()` reads them together.
+Both kinds share `workflows_dir` (and one id space) with the triage rules file;
+`reload()` reads them together.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dsl.compiler import CompileResult, load_directory
 from dsl.plan import WorkflowPlan
 from dsl.providers import PROVIDERS
 from dsl.runbook_plan import RunbookPlan
+from dsl.triage_plan import TriageRulesPlan
 from dsl.yaml_source import YamlSyntaxError, load_yaml
 
 
@@ -47,20 +49,38 @@ class RunbookEntry:
         return self.plan is not None and not self.errors and self.inactive_reason is None
 
 
+@dataclass(frozen=True)
+class TriageEntry:
+    """A `triage:` file; only the first in the directory applies (a second has an error)."""
+
+    file: str
+    plan: TriageRulesPlan | None  # None when there is any error
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
 @dataclass
 class WorkflowRegistry:
     workflows_dir: Path
     providers_file: Path
     entries: list[WorkflowEntry] = field(default_factory=list)
     runbooks: list[RunbookEntry] = field(default_factory=list)
+    triage_files: list[TriageEntry] = field(default_factory=list)
 
     def reload(self) -> list[WorkflowEntry]:
-        """Read every file again; the workflows are returned, the runbooks kept too."""
+        """Read every file again; the workflows are returned, runbooks and triage kept too."""
         connections = Connections.load(self.providers_file)
         results = load_directory(self.workflows_dir) if self.workflows_dir.is_dir() else []
-        self.entries = [_entry(r, connections) for r in results if not r.is_runbook]
+        self.entries = [
+            _entry(r, connections) for r in results if not (r.is_runbook or r.is_triage)
+        ]
         self.runbooks = [_runbook_entry(r, connections) for r in results if r.is_runbook]
+        self.triage_files = [_triage_entry(r) for r in results if r.is_triage]
         return self.entries
+
+    def triage_rules(self) -> TriageRulesPlan | None:
+        """The rules of the triage file; None when there is none or it has errors."""
+        return next((e.plan for e in self.triage_files if e.plan is not None), None)
 
     def find_runbook(self, runbook_id: str) -> RunbookEntry | None:
         """The runbook with this id; a compiled one first (a duplicate id has errors)."""
@@ -101,6 +121,15 @@ def _runbook_entry(result: CompileResult, connections: Connections) -> RunbookEn
             if plan
             else None
         ),
+    )
+
+
+def _triage_entry(result: CompileResult) -> TriageEntry:
+    return TriageEntry(
+        file=str(result.file),
+        plan=result.triage,
+        errors=tuple(str(d) for d in result.errors),
+        warnings=tuple(str(d) for d in result.warnings),
     )
 
 
