@@ -22,9 +22,12 @@ from services.incidents import IncidentService
 from services.ingestion import IngestService
 from services.notifications import NotificationFeed
 from services.org_settings import OrgSettingsService
+from services.runbook_ranking import RunbookRanker
 from services.runs import RunService
 from services.session_stream import SessionStream
 from services.sessions import RunbookCatalog, SessionService
+from services.triage import TriageService
+from services.triage_settings import TriageSettingsService
 from services.webhook_config import WebhookConfigService
 from services.webhook_echoes import OwnAccounts
 from services.webhooks import WebhookService
@@ -92,6 +95,7 @@ def get_ingest_service(state: AppStateDep) -> IngestService:
         state.db,
         max_stored_payload_bytes=state.settings.max_stored_payload_bytes,
         on_commit=_dispatcher_waker(state),
+        triage=state.settings.triage_enabled,
     )
 
 
@@ -107,6 +111,14 @@ def get_org_settings_service(state: AppStateDep) -> OrgSettingsService:
     return OrgSettingsService(state.db)
 
 
+def get_triage_settings_service(state: AppStateDep) -> TriageSettingsService:
+    return TriageSettingsService(state.db)
+
+
+def get_triage_service(state: AppStateDep) -> TriageService:
+    return TriageService(state.db, state.registry, TriageSettingsService(state.db))
+
+
 def get_approval_service(state: AppStateDep) -> ApprovalService:
     return ApprovalService(temporal_client(state), state.settings)
 
@@ -116,7 +128,8 @@ def get_idempotency_service(state: AppStateDep) -> IdempotencyService:
 
 
 def get_runbook_catalog(state: AppStateDep) -> RunbookCatalog:
-    return RunbookCatalog(state.db, state.registry)
+    ranker = RunbookRanker(state.db, TriageSettingsService(state.db))
+    return RunbookCatalog(state.db, state.registry, ranker)
 
 
 def get_session_service(
@@ -186,6 +199,8 @@ NotificationFeedDep = Annotated[NotificationFeed, Depends(get_notification_feed)
 SessionStreamDep = Annotated[SessionStream, Depends(get_session_stream)]
 ConnectionServiceDep = Annotated[ConnectionService, Depends(get_connection_service)]
 OrgSettingsServiceDep = Annotated[OrgSettingsService, Depends(get_org_settings_service)]
+TriageSettingsServiceDep = Annotated[TriageSettingsService, Depends(get_triage_settings_service)]
+TriageServiceDep = Annotated[TriageService, Depends(get_triage_service)]
 RunbookCatalogDep = Annotated[RunbookCatalog, Depends(get_runbook_catalog)]
 SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]
 ApprovalServiceDep = Annotated[ApprovalService, Depends(get_approval_service)]

@@ -39,9 +39,11 @@ from services.connections import ConnectionService
 from services.jsonable import jsonable
 from services.org_settings import OrgSettingsService
 from services.runbook_match import MatchResult, match_runbook
+from services.runbook_ranking import RunbookRanker
 from services.session_lookup import FoundSession, find_session
 from services.session_target import resolve_target
 from services.temporal import ui_link
+from services.triage_match import RankedRunbook as Ranking
 from services.workflow_registry import RunbookEntry, WorkflowRegistry
 from store import sessions as session_rows
 from store.db import Database
@@ -130,7 +132,7 @@ class SessionDetail:
 @dataclass(frozen=True)
 class RankedRunbook:
     entry: RunbookEntry
-    match: MatchResult
+    ranking: Ranking
 
 
 @dataclass(frozen=True)
@@ -147,9 +149,10 @@ def session_id_for(org: str, incident_id: str, runbook_id: str, number: int) -> 
 class RunbookCatalog:
     """The loaded runbooks, and which of them fit an incident."""
 
-    def __init__(self, db: Database, registry: WorkflowRegistry) -> None:
+    def __init__(self, db: Database, registry: WorkflowRegistry, ranker: RunbookRanker) -> None:
         self._db = db
         self._registry = registry
+        self._ranker = ranker
 
     def all(self) -> list[RunbookEntry]:
         return list(self._registry.runbooks)
@@ -161,14 +164,11 @@ class RunbookCatalog:
         return entry
 
     async def rank(self, org: str, incident_id: str) -> list[RankedRunbook]:
-        """Runbooks that compiled, best match first (then by id)."""
-        incident = await _incident(self._db, org, incident_id)
-        ranked = [
-            RankedRunbook(entry, match_runbook(entry.plan.match, incident))
-            for entry in self._registry.runbooks
-            if entry.plan is not None
-        ]
-        return sorted(ranked, key=lambda r: (-r.match.confidence, r.entry.runbook_id or ""))
+        """Runbooks that compiled, best match first (then by id), with each factor."""
+        entries = {e.plan.id: e for e in self._registry.runbooks if e.plan is not None}
+        plans = [entry.plan for entry in entries.values() if entry.plan is not None]
+        ranking = await self._ranker.rank(org_id=org, incident_id=incident_id, plans=plans)
+        return [RankedRunbook(entries[r.runbook_id], r) for r in ranking]
 
 
 class SessionService:

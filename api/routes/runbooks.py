@@ -113,8 +113,9 @@ def _match_out(incident_id: str, ranked: RankedRunbook) -> RunbookMatchOut:
         runbook_id=entry.runbook_id,
         name=plan.name,
         description=plan.description,
-        confidence=ranked.match.confidence,
-        reasons=ranked.match.reasons,
+        confidence=ranked.ranking.confidence,
+        factors=ranked.ranking.factors,
+        reasons=ranked.ranking.reasons,
         startable=entry.usable,
         inactive_reason=entry.inactive_reason,
         execute_url=(

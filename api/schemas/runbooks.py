@@ -64,7 +64,8 @@ class RunbookMatchOut(BaseModel):
     runbook_id: str | None
     name: str
     description: str = ""
-    confidence: float
+    confidence: float  # the factors' weighted mean (docs/triage.md)
+    factors: dict[str, float]  # criteria, text, success, recency: each 0 to 1
     reasons: list[str]
     startable: bool
     inactive_reason: str | None = None

@@ -567,8 +567,9 @@ async def test_runbooks_for_an_incident_rank_the_best_fit_first(platform: Platfo
     assert response.status_code == 200
     ranked = response.json()
     assert ranked[0]["runbook_id"] == "restart-systemd-service"
-    assert ranked[0]["confidence"] == 0.75
-    assert ranked[0]["reasons"] == [
+    assert ranked[0]["factors"]["criteria"] == 0.75
+    assert ranked[0]["factors"]["success"] == 0.5  # never run in this org
+    assert ranked[0]["reasons"][:2] == [
         "severity SEV2 is one of SEV1, SEV2, SEV3",
         "keyword found: 'down' (not found: 'unhealthy', 'not responding', '5xx', "
         "'crashloop', 'restart')",
