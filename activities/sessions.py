@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities.deps import ActivityDeps
@@ -67,6 +68,8 @@ class SessionActivities:
                     payload=_outcome_payload(record),
                     actor=actor,
                 )
+            if recorded:
+                await _follow_triage(session, snapshot.triage, record)
             resolve = record.result == "resolved" and snapshot.status in RESOLVABLE
             if resolve:
                 await append_event(
@@ -177,6 +180,28 @@ def _message(notice: ApprovalNotice) -> str:
     )
 
 
+async def _follow_triage(
+    session: AsyncSession, triage: dict[str, Any] | None, record: OutcomeRecord
+) -> None:
+    """A session triage started by itself sets the triage status when it ends."""
+    decision = (triage or {}).get("decision") or {}
+    if decision.get("session_id") != record.session_id:
+        return
+    await append_event(
+        session,
+        org_id=record.org_id,
+        incident_id=str(record.incident_id),
+        type=EventType.TRIAGED,
+        payload={
+            "analysis_id": (triage or {})["analysis_id"],
+            "stage": "outcome",
+            "status": record.result,  # resolved | in_progress (a person reviews) | escalated
+            "outcome": {"session_id": record.session_id, "summary": record.summary},
+        },
+        actor=f"session:{record.session_id}",
+    )
+
+
 def _is_outcome_of(event: StoredEvent, session_id: str) -> bool:
     if event.type != EventType.PLAYBOOK_ACTION_EXECUTED:
         return False
@@ -194,6 +219,8 @@ def _outcome_payload(record: OutcomeRecord) -> dict[str, Any]:
         "result": record.result,
         "details": {
             "session_id": record.session_id,
+            "runbook_id": record.runbook_id,
+            "result": record.result,
             "runbook": record.runbook,
             "status": record.status,
             "confidence": record.confidence,

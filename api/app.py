@@ -24,6 +24,7 @@ from api.routes import (
     runbooks,
     session_stream,
     sessions,
+    triage,
     webhooks,
     workflows,
 )
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
         forms,
         incidents,
         incident_timeline,
+        triage,
         webhooks,
         workflows,
         notifications,

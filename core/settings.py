@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # The ServiceNow assignment group an escalated session hands its ticket to, for
     # runbooks that name none (`escalation_group`).
     servicenow_escalation_group: str | None = None
+    # Triage every new or re-opened incident (DESIGN §12); off, incidents wait for people.
+    triage_enabled: bool = True
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -15,6 +15,8 @@ import logging
 from datetime import UTC, datetime
 
 from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from core.settings import Settings
 from dsl.plan import WorkflowPlan
@@ -26,8 +28,11 @@ from store import outbox, runs
 from store.db import Database
 from store.incidents import get_snapshot
 from workflows.models import TriggerContext
+from workflows.names import SA_INCIDENT, SA_ORG, SA_WORKFLOW, TRIAGE_WORKFLOW, triage_run_id
+from workflows.triage_models import TriageInput
 
 log = logging.getLogger("fireline.dispatch")
+TRIAGE_RUN_NAME = "triage"  # as /v1/incidents/{id}/runs lists it
 
 
 def incident_run_id(org: str, incident_id: str, workflow_id: str, event_seq: int) -> str:
@@ -78,7 +83,45 @@ class Dispatcher:
             run_id = incident_run_id(row.org_id, row.incident_id, plan.id, row.event_seq)
             await self._start(plan, row, snapshot, run_id)
             started.append(run_id)
+        if self._settings.triage_enabled and row.trigger_event in outbox.TRIAGE_TRIGGERS:
+            started.append(await self._start_triage(row))
         return started
+
+    async def _start_triage(self, row: outbox.OutboxRow) -> str:
+        """Each new or re-opened incident gets one triage run (the analysis)."""
+        run_id = triage_run_id(row.org_id, row.incident_id, row.event_seq)
+        triage = TriageInput(
+            org_id=row.org_id,
+            incident_id=row.incident_id,
+            analysis_id=run_id,
+            fireline_url=self._settings.resolved_public_url,
+        )
+        with contextlib.suppress(WorkflowAlreadyStartedError):  # a pass after a crash
+            await self._client.start_workflow(
+                TRIAGE_WORKFLOW,
+                triage,
+                id=run_id,
+                task_queue=self._settings.task_queue,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(SA_ORG, row.org_id),
+                        SearchAttributePair(SA_INCIDENT, row.incident_id),
+                        SearchAttributePair(SA_WORKFLOW, TRIAGE_WORKFLOW),
+                    ]
+                ),
+            )
+        async with self._db.session() as session:
+            await runs.record_run(
+                session,
+                run_id=run_id,
+                org_id=row.org_id,
+                incident_id=row.incident_id,
+                workflow_id=TRIAGE_RUN_NAME,
+                plan_hash=TRIAGE_RUN_NAME,
+                trigger=row.trigger_event or "",
+                event_seq=row.event_seq,
+            )
+        return run_id
 
     def _matching_plans(self, event: str, snapshot: dict[str, object]) -> list[WorkflowPlan]:
         now = datetime.now(UTC)

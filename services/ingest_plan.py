@@ -289,7 +289,12 @@ def _plan_status(
         except ConflictError:
             _plan_skipped_status(plan, incident, last, current, known_keys)
             return
-        payload: dict[str, Any] = {"from": current.value, "to": target.value, "reason": reason}
+        payload: dict[str, Any] = {
+            "from": current.value,
+            "to": target.value,
+            "reason": reason,
+            "source": incident.source_type.value,  # a source's own resolve, for triage
+        }
         if target == IncidentStatus.RESOLVED:
             payload["resolved_at"] = _iso(incident.resolved_at)
         plan.events.append((EventType.STATUS_CHANGED, payload))

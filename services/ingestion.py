@@ -45,8 +45,10 @@ from services.ingest_plan import (
 )
 from store import evidence as evidence_store
 from store import incidents as incident_store
-from store import payloads, sources
+from store import outbox, payloads, sources
 from store.db import Database
+from store.records import StoredEvent
+from workflows.names import triage_run_id
 
 __all__ = ["IngestOutcome", "IngestService", "IngestStatus", "RawPayload"]
 
@@ -71,6 +73,7 @@ class IngestOutcome:
     source_ref: str
     events: tuple[str, ...] = ()
     evidence_bundle_id: str | None = None  # None: the delivery had no evidence, no payload
+    analysis_id: str | None = None  # the triage this delivery started (created or re-opened)
 
 
 class IngestService:
@@ -82,10 +85,12 @@ class IngestService:
         *,
         max_stored_payload_bytes: int = DEFAULT_MAX_STORED_PAYLOAD_BYTES,
         on_commit: Callable[[], None] | None = None,
+        triage: bool = False,
     ) -> None:
         self._db = db
         self._max_stored_payload_bytes = max_stored_payload_bytes
         self._on_commit = on_commit
+        self._triage = triage  # the dispatcher triages new and re-opened incidents
 
     async def ingest(
         self,
@@ -115,7 +120,7 @@ class IngestService:
         if not incidents:
             return []
         async with self._db.session() as session:
-            outcomes = await _Batch(session, org_id, actor).run(incidents)
+            outcomes = await _Batch(session, org_id, actor, self._triage).run(incidents)
             if raw is not None and any(o.status != "unchanged" for o in outcomes):
                 self._store_payload(session, org_id, incidents[0], outcomes, raw)
         if self._on_commit is not None and any(o.events for o in outcomes):
@@ -155,10 +160,11 @@ class _Known:
 class _Batch:
     """One transaction's work over a list of incidents."""
 
-    def __init__(self, session: AsyncSession, org_id: str, actor: str) -> None:
+    def __init__(self, session: AsyncSession, org_id: str, actor: str, triage: bool) -> None:
         self._session = session
         self._org_id = org_id
         self._actor = actor
+        self._triage = triage
         self._now = utcnow()
         self._known: dict[tuple[str, str], _Known] = {}
         self._bundles: dict[str, tuple[str, BundleContent]] = {}  # id -> (incident, content)
@@ -204,8 +210,9 @@ class _Batch:
                 self._session, self._org_id, known.incident_id, for_update=True
             )
             plan = plan_update(incident, known.last_state, known.signal_keys, snapshot)
+        stored: list[StoredEvent] = []
         if plan.events:
-            await incident_store.append_events(
+            stored = await incident_store.append_events(
                 self._session,
                 org_id=self._org_id,
                 incident_id=known.incident_id,
@@ -224,7 +231,14 @@ class _Batch:
             source_ref=incident.source_ref,
             events=tuple(event_type.value for event_type, _ in plan.events),
             evidence_bundle_id=bundle.bundle_id if bundle is not None else None,
+            analysis_id=self._analysis_id(known.incident_id, stored),
         )
+
+    def _analysis_id(self, incident_id: str, stored: list[StoredEvent]) -> str | None:
+        if not self._triage:
+            return None
+        seq = next((e.seq for e in stored if outbox.starts_triage(e)), None)
+        return triage_run_id(self._org_id, incident_id, seq) if seq is not None else None
 
     async def _store_bundles(self) -> None:
         """Add the batch's bundles an org does not have yet. In id order, after every key

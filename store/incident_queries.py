@@ -87,6 +87,8 @@ def _filter_conditions(org_id: str, filters: IncidentFilters) -> list[Any]:
         conditions.append(IncidentModel.status.in_(filters.statuses))
     if filters.severities:
         conditions.append(IncidentModel.severity.in_(filters.severities))
+    if filters.triage_statuses:
+        conditions.append(IncidentModel.triage_status.in_(filters.triage_statuses))
     if filters.since:
         conditions.append(IncidentModel.created_at >= filters.since)
     if filters.until:

@@ -53,3 +53,19 @@ async def put_execution_mode(
     stored = await get_org_settings(session, org_id)
     assert stored is not None
     return stored
+
+
+async def put_triage(
+    session: AsyncSession, org_id: str, triage: dict[str, Any], *, defaults: dict[str, Any]
+) -> None:
+    """Create or replace the org's triage settings; an org without a row gets `defaults`
+    (execution_mode, auto_threshold) with them."""
+    now = utcnow()
+    statement = (
+        upsert_insert(session, OrgSettingsModel)
+        .values(org_id=org_id, **defaults, triage=triage, updated_at=now)
+        .on_conflict_do_update(
+            index_elements=[OrgSettingsModel.org_id], set_={"triage": triage, "updated_at": now}
+        )
+    )
+    await session.execute(statement)

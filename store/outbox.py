@@ -26,6 +26,12 @@ _TRIGGER_BY_EVENT = {
 
 
 _ENDED = (IncidentStatus.RESOLVED, IncidentStatus.CANCELLED)
+TRIAGE_TRIGGERS = ("created", "reopened")
+
+
+def starts_triage(event: StoredEvent) -> bool:
+    """Whether the dispatcher triages the incident on this event (when triage is on)."""
+    return any(trigger in TRIAGE_TRIGGERS for trigger in trigger_events_for(event))
 
 
 def trigger_events_for(event: StoredEvent) -> list[str]:

@@ -77,6 +77,7 @@ class IncidentFilters:
     tag: str | None = None
     correlation_key: str | None = None
     trace_id: str | None = None
+    triage_statuses: tuple[str, ...] = ()
     since: datetime | None = None  # created at or after
     until: datetime | None = None  # created before
     text: str | None = None

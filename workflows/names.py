@@ -40,6 +40,19 @@ APPROVE_SIGNAL = "approve"
 REJECT_SIGNAL = "reject"
 STATE_QUERY = "state"
 
+# Triage (workflows/triage.py, activities/triage.py): one run per incident analysis.
+TRIAGE_WORKFLOW = "Triage"
+TRIAGE_CLASSIFY_ACTIVITY = "triage.classify"
+TRIAGE_CLOSE_ACTIVITY = "triage.close"
+TRIAGE_MATCH_ACTIVITY = "triage.match"
+TRIAGE_DECIDE_ACTIVITY = "triage.decide"
+TRIAGE_REQUESTER = "fireline:triage"  # who automatic sessions are requested by
+
+
+def triage_run_id(org: str, incident_id: str, event_seq: int) -> str:
+    """Also the analysis id the incident and the ingest answer name."""
+    return f"{org}:{incident_id}:triage:{event_seq}"
+
 
 def provider_activity(provider_type: str) -> str:
     return f"provider.{provider_type}"

@@ -77,6 +77,7 @@ async def list_incidents(
         tag=query.tag,
         correlation_key=query.correlation_key,
         trace_id=query.trace_id,
+        triage_statuses=tuple(query.triage_status),
         since=query.since,
         until=query.until,
         text=query.q or query.search_query or None,

@@ -1,4 +1,4 @@
-"""Per-org settings: the execution mode of runbook sessions."""
+"""Per-org settings: the execution mode of runbook sessions, and triage's guardrails."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.auth import Principal, Role, require_roles
-from api.dependencies import CurrentPrincipal, OrgSettingsServiceDep
+from api.dependencies import CurrentPrincipal, OrgSettingsServiceDep, TriageSettingsServiceDep
 from api.schemas.settings import ExecutionModeIn, ExecutionModeOut
+from services.triage_settings import TriageSettings
 
 # The redacting route also answers a NaN threshold with a 422 (the default handler
 # cannot write NaN back in its JSON answer).
@@ -37,3 +38,19 @@ async def put_execution_mode(
         org_id=principal.org, mode=body.mode, auto_threshold=body.auto_threshold
     )
     return ExecutionModeOut.model_validate(view)
+
+
+@router.get("/triage")
+async def get_triage_settings(
+    principal: CurrentPrincipal, settings: TriageSettingsServiceDep
+) -> TriageSettings:
+    """When false positives close, and the guardrails of automatic sessions."""
+    return await settings.get(org_id=principal.org)
+
+
+@router.put("/triage")
+async def put_triage_settings(
+    body: TriageSettings, principal: Admin, settings: TriageSettingsServiceDep
+) -> TriageSettings:
+    """Replaces every triage setting (what is left out gets its default)."""
+    return await settings.put(org_id=principal.org, settings=body)

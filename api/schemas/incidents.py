@@ -31,6 +31,7 @@ from services.incident_timeline import (
 )
 from store.enums import IncidentStatus, Severity
 from store.incident_queries import DEFAULT_SORT, SORTS
+from workflows.triage_models import TriageStatus
 
 
 def _stripped(max_length: int, min_length: int = 1) -> StringConstraints:
@@ -209,6 +210,7 @@ class IncidentListQuery(_Input):
     tag: Tag | None = None
     correlation_key: Text500 | None = None
     trace_id: Text200 | None = None
+    triage_status: list[TriageStatus] = Field(default_factory=list)
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
     q: Query200 | None = None

@@ -18,7 +18,9 @@ class IngestOut(_Output):
 
     incident_id: str
     evidence_bundle_id: str | None  # null: the delivery had no evidence and no sourcePayload
-    analysis_id: str | None = None  # null until triage analyses ingested incidents
+    # The triage this delivery started (GET /v1/incidents/{id}/triage); null when it
+    # started none: an update, or triage switched off.
+    analysis_id: str | None = None
     status: IngestStatus
     message: str
     events: list[str]
@@ -28,6 +30,7 @@ class IngestOut(_Output):
         return cls(
             incident_id=outcome.incident_id,
             evidence_bundle_id=outcome.evidence_bundle_id,
+            analysis_id=outcome.analysis_id,
             status=outcome.status,
             message=outcome.message,
             events=list(outcome.events),

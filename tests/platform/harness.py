@@ -108,8 +108,14 @@ def write_providers(path: Path, providers: dict[str, Any]) -> Path:
 
 
 def make_settings(
-    tmp_path: Path, env: WorkflowEnvironment, workflows_dir: Path, providers: dict[str, Any]
+    tmp_path: Path,
+    env: WorkflowEnvironment,
+    workflows_dir: Path,
+    providers: dict[str, Any],
+    *,
+    triage: bool = False,
 ) -> Settings:
+    """Triage is off unless asked for: the other tests watch their own workflows alone."""
     port = free_port()
     return Settings(
         data_dir=tmp_path / "data",
@@ -119,6 +125,7 @@ def make_settings(
         task_queue=f"fireline-test-{uuid.uuid4().hex[:8]}",
         api_port=port,
         dispatch_poll_seconds=0.2,
+        triage_enabled=triage,
     )
 
 

@@ -192,6 +192,7 @@ async def test_a_later_resolve_appends_one_status_change_and_its_repeat_nothing(
         "to": "RESOLVED",
         "reason": "PAGERDUTY says resolved",
         "resolved_at": RESOLVED_AT,
+        "source": "PAGERDUTY",  # triage counts a source's own resolves (transient alerts)
     }
     assert await outbox_triggers(db, first.incident_id, after_seq=3) == [
         "status_changed",
@@ -225,7 +226,10 @@ async def test_a_reopen_after_resolve_moves_the_incident_back_to_open(
     assert reopened.message == "updated: status RESOLVED → OPEN"
     incident = await snapshot(db, first.incident_id)
     assert (incident.status, incident.resolved_at) == ("OPEN", None)
-    assert await outbox_triggers(db, first.incident_id, after_seq=4) == ["status_changed"]
+    assert await outbox_triggers(db, first.incident_id, after_seq=4) == [
+        "status_changed",
+        "reopened",
+    ]
 
 
 async def test_a_reopened_and_acknowledged_source_goes_open_then_investigating(

@@ -1,0 +1,62 @@
+"""The triage of one incident, durably: classify → close a false positive, or match →
+decide (start a session within the org's guardrails, or ask a person). Each stage is a
+named activity that records its decision, with reasons, on the incident (DESIGN §12);
+a retried stage returns what it recorded before."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.names import (
+        TRIAGE_CLASSIFY_ACTIVITY,
+        TRIAGE_CLOSE_ACTIVITY,
+        TRIAGE_DECIDE_ACTIVITY,
+        TRIAGE_MATCH_ACTIVITY,
+        TRIAGE_WORKFLOW,
+    )
+    from workflows.triage_models import (
+        Classified,
+        Decided,
+        DecideInput,
+        Matched,
+        TriageInput,
+        TriageResult,
+    )
+
+StageT = TypeVar("StageT")
+STAGE_TIMEOUT = timedelta(seconds=60)
+STAGE_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=1))
+
+
+@workflow.defn(name=TRIAGE_WORKFLOW)
+class TriageWorkflow:
+    @workflow.run
+    async def run(self, triage: TriageInput) -> TriageResult:
+        classified = await self._stage(TRIAGE_CLASSIFY_ACTIVITY, triage, Classified, "classify")
+        if classified.next_step == "close":
+            closed = await self._stage(TRIAGE_CLOSE_ACTIVITY, triage, Decided, "close")
+            return TriageResult(status=closed.status, reason=closed.reason)
+        await self._stage(TRIAGE_MATCH_ACTIVITY, triage, Matched, "match runbooks")
+        decide = DecideInput(triage=triage, review=classified.next_step == "review")
+        decided = await self._stage(TRIAGE_DECIDE_ACTIVITY, decide, Decided, "decide")
+        return TriageResult(
+            status=decided.status, reason=decided.reason, session_id=decided.session_id
+        )
+
+    async def _stage(
+        self, activity: str, argument: object, result_type: type[StageT], summary: str
+    ) -> StageT:
+        result: StageT = await workflow.execute_activity(
+            activity,
+            argument,
+            result_type=result_type,
+            start_to_close_timeout=STAGE_TIMEOUT,
+            retry_policy=STAGE_RETRY,
+            summary=summary,
+        )
+        return result
