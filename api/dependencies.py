@@ -22,10 +22,11 @@ from services.incidents import IncidentService
 from services.ingestion import IngestService
 from services.notifications import NotificationFeed
 from services.org_settings import OrgSettingsService
+from services.runbook_catalog import RunbookCatalog
 from services.runbook_ranking import RunbookRanker
 from services.runs import RunService
 from services.session_stream import SessionStream
-from services.sessions import RunbookCatalog, SessionService
+from services.sessions import SessionService
 from services.triage import TriageService
 from services.triage_settings import TriageSettingsService
 from services.webhook_config import WebhookConfigService

@@ -32,19 +32,20 @@ from core.errors import (
     NotFoundError,
     ServiceUnavailableError,
 )
+from core.ids import utcnow
 from core.settings import Settings
 from dsl.runbook_plan import RunbookPlan
 from dsl.triggers import validate_inputs
 from services.connections import ConnectionService
 from services.jsonable import jsonable
 from services.org_settings import OrgSettingsService
+from services.runbook_catalog import unknown_runbook
 from services.runbook_match import MatchResult, match_runbook
-from services.runbook_ranking import RunbookRanker
 from services.session_lookup import FoundSession, find_session
+from services.session_preview import SessionPreview, preview_session
 from services.session_target import resolve_target
 from services.temporal import ui_link
-from services.triage_match import RankedRunbook as Ranking
-from services.workflow_registry import RunbookEntry, WorkflowRegistry
+from services.workflow_registry import WorkflowRegistry
 from store import sessions as session_rows
 from store.db import Database
 from store.incidents import get_snapshot
@@ -130,12 +131,6 @@ class SessionDetail:
 
 
 @dataclass(frozen=True)
-class RankedRunbook:
-    entry: RunbookEntry
-    ranking: Ranking
-
-
-@dataclass(frozen=True)
 class _Live:
     status: str
     pending_step: str | None
@@ -144,31 +139,6 @@ class _Live:
 
 def session_id_for(org: str, incident_id: str, runbook_id: str, number: int) -> str:
     return f"{org}:{incident_id}:runbook:{runbook_id}:{number}"
-
-
-class RunbookCatalog:
-    """The loaded runbooks, and which of them fit an incident."""
-
-    def __init__(self, db: Database, registry: WorkflowRegistry, ranker: RunbookRanker) -> None:
-        self._db = db
-        self._registry = registry
-        self._ranker = ranker
-
-    def all(self) -> list[RunbookEntry]:
-        return list(self._registry.runbooks)
-
-    def get(self, runbook_id: str) -> RunbookEntry:
-        entry = self._registry.find_runbook(runbook_id)
-        if entry is None:
-            raise _unknown_runbook(runbook_id, self._registry)
-        return entry
-
-    async def rank(self, org: str, incident_id: str) -> list[RankedRunbook]:
-        """Runbooks that compiled, best match first (then by id), with each factor."""
-        entries = {e.plan.id: e for e in self._registry.runbooks if e.plan is not None}
-        plans = [entry.plan for entry in entries.values() if entry.plan is not None]
-        ranking = await self._ranker.rank(org_id=org, incident_id=incident_id, plans=plans)
-        return [RankedRunbook(entries[r.runbook_id], r) for r in ranking]
 
 
 class SessionService:
@@ -229,6 +199,31 @@ class SessionService:
             temporal_ui_url=ui_link(self._settings, row.session_id),
         )
 
+    async def preview(
+        self,
+        org: str,
+        incident_id: str,
+        runbook_id: str,
+        requester: str,
+        inputs: Mapping[str, Any],
+        connection: str | None = None,
+    ) -> SessionPreview:
+        """What `start` would run, rendered, without starting anything."""
+        plan = self._startable(runbook_id)
+        incident = await _incident(self._db, org, incident_id)
+        request, match = await self._prepare(org, plan, incident, requester, inputs, connection)
+        return preview_session(
+            plan,
+            incident,
+            target=request.target,
+            inputs=request.inputs,
+            mode=request.mode,
+            auto_threshold=request.auto_threshold,
+            confidence=match.confidence,
+            reasons=match.reasons,
+            now=utcnow(),
+        )
+
     async def _prepare(
         self,
         org: str,
@@ -266,7 +261,7 @@ class SessionService:
     def _startable(self, runbook_id: str) -> RunbookPlan:
         entry = self._registry.find_runbook(runbook_id)
         if entry is None:
-            raise _unknown_runbook(runbook_id, self._registry)
+            raise unknown_runbook(runbook_id, self._registry)
         if entry.plan is None or entry.errors:
             problems = "; ".join(entry.errors) or "it did not compile"
             raise InvalidInputError(
@@ -465,14 +460,6 @@ def linked_ticket(incident: Mapping[str, Any]) -> tuple[TicketSystem, str] | Non
 async def _incident(db: Database, org: str, incident_id: str) -> dict[str, Any]:
     async with db.read_session() as session:
         return jsonable(await get_snapshot(session, org, incident_id))
-
-
-def _unknown_runbook(runbook_id: str, registry: WorkflowRegistry) -> NotFoundError:
-    known = sorted({e.runbook_id for e in registry.runbooks if e.runbook_id})
-    return NotFoundError(
-        f"runbook '{runbook_id}' is not loaded (loaded: {', '.join(known) or 'none'}); "
-        "GET /v1/runbooks lists them"
-    )
 
 
 def _new_row(request: SessionInput, incident_id: str) -> NewSession:

@@ -21,7 +21,7 @@ from api.schemas.runbooks import (
     StepNamesOut,
 )
 from dsl.runbook_plan import RunbookPlan
-from services.sessions import RankedRunbook
+from services.runbook_catalog import RankedRunbook
 from services.workflow_registry import RunbookEntry
 
 router = APIRouter(prefix="/v1", tags=["runbooks"])

@@ -22,6 +22,7 @@ from api.schemas.sessions import (
     SessionSummaryOut,
     TargetOut,
 )
+from services.session_preview import SessionPreview
 from services.sessions import SessionDetail, StartedSession
 from workflows.session_models import SessionStatus
 
@@ -60,6 +61,20 @@ async def start_session(
         return _started_out(started)
 
     return await idempotent(start, status_code=status.HTTP_201_CREATED)
+
+
+@router.post("/incidents/{incident_id}/runbooks/{runbook_id}/preview")
+async def preview_session(
+    incident_id: IncidentId,
+    runbook_id: RunbookId,
+    body: SessionStartIn,
+    principal: CurrentPrincipal,
+    sessions: SessionServiceDep,
+) -> SessionPreview:
+    """What a session would do for this incident, rendered; runs and records nothing."""
+    return await sessions.preview(
+        principal.org, incident_id, runbook_id, principal.sub, body.inputs, body.connection
+    )
 
 
 def _started_out(started: StartedSession) -> SessionStartedOut:
