@@ -27,6 +27,7 @@ from services.runbook_ranking import RunbookRanker
 from services.runs import RunService
 from services.session_stream import SessionStream
 from services.sessions import SessionService
+from services.tickets import TicketService
 from services.triage import TriageService
 from services.triage_settings import TriageSettingsService
 from services.webhook_config import WebhookConfigService
@@ -133,6 +134,14 @@ def get_runbook_catalog(state: AppStateDep) -> RunbookCatalog:
     return RunbookCatalog(state.db, state.registry, ranker)
 
 
+def get_ticket_service(
+    state: AppStateDep,
+    connections: Annotated[ConnectionService, Depends(get_connection_service)],
+    catalog: Annotated[RunbookCatalog, Depends(get_runbook_catalog)],
+) -> TicketService:
+    return TicketService(IncidentService(state.db), catalog, connections)
+
+
 def get_session_service(
     state: AppStateDep,
     connections: Annotated[ConnectionService, Depends(get_connection_service)],
@@ -201,6 +210,7 @@ SessionStreamDep = Annotated[SessionStream, Depends(get_session_stream)]
 ConnectionServiceDep = Annotated[ConnectionService, Depends(get_connection_service)]
 OrgSettingsServiceDep = Annotated[OrgSettingsService, Depends(get_org_settings_service)]
 TriageSettingsServiceDep = Annotated[TriageSettingsService, Depends(get_triage_settings_service)]
+TicketServiceDep = Annotated[TicketService, Depends(get_ticket_service)]
 TriageServiceDep = Annotated[TriageService, Depends(get_triage_service)]
 RunbookCatalogDep = Annotated[RunbookCatalog, Depends(get_runbook_catalog)]
 SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]

@@ -62,11 +62,11 @@ def resolve_target(
     templated = _from_template(plan, incident, inputs, connections)
     if templated is not None:
         return templated
-    return _from_incident(incident, connections) or SessionTarget(rule=LOCAL_RULE)
+    return target_from_incident(incident, connections) or SessionTarget(rule=LOCAL_RULE)
 
 
 def _requested(name: str, connections: Sequence[ConnectionView]) -> SessionTarget:
-    found = _by_name(name, connections)
+    found = by_name(name, connections)
     if found is None:
         raise InvalidInputError(
             f"connection: no connection named '{name}' in this organisation; {HOW_TO_CREATE}, "
@@ -87,7 +87,7 @@ def _from_template(
     value = _rendered(plan, template, incident, inputs)
     if value is None:
         return None
-    found = _by_name(value, connections) or _by_host(value, connections)
+    found = by_name(value, connections) or by_host(value, connections)
     if found is None:
         raise InvalidInputError(
             f"target: the runbook's target template '{template}' rendered '{value}' and no "
@@ -135,7 +135,7 @@ def _with_defaults(plan: RunbookPlan, inputs: Mapping[str, Any]) -> dict[str, An
     return filled
 
 
-def _from_incident(
+def target_from_incident(
     incident: Mapping[str, Any], connections: Sequence[ConnectionView]
 ) -> SessionTarget | None:
     usable = [c for c in connections if c.kind in COMMAND_KINDS]
@@ -145,16 +145,16 @@ def _from_incident(
 def _from_ci_association(
     incident: Mapping[str, Any], connections: Sequence[ConnectionView]
 ) -> SessionTarget | None:
-    for where, value in _ci_associations(incident):
-        for candidate in _ci_names(value):
-            found = _by_name(candidate, connections) or _by_host(candidate, connections)
+    for where, value in ci_associations(incident):
+        for candidate in ci_names(value):
+            found = by_name(candidate, connections) or by_host(candidate, connections)
             if found is not None:
                 rule = f"the incident's ci_association ({where}) names '{candidate}'"
                 return _target(found, rule)
     return None
 
 
-def _ci_associations(incident: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+def ci_associations(incident: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     for where in ("custom_fields", "enrichments"):
         fields = incident.get(where)
         if not isinstance(fields, Mapping):
@@ -164,16 +164,16 @@ def _ci_associations(incident: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
                 yield where.replace("_", " "), fields[key]
 
 
-def _ci_names(value: Any) -> Iterator[str]:
+def ci_names(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         if value.strip():
             yield value.strip()
     elif isinstance(value, Mapping):
         for key in _CI_MAPPING_KEYS:
-            yield from _ci_names(value.get(key))
+            yield from ci_names(value.get(key))
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _ci_names(item)
+            yield from ci_names(item)
 
 
 def _from_mentions(
@@ -181,7 +181,7 @@ def _from_mentions(
 ) -> SessionTarget | None:
     service = incident.get("service")
     if isinstance(service, str) and service.strip():
-        found = _by_name(service.strip(), connections) or _by_host(service.strip(), connections)
+        found = by_name(service.strip(), connections) or by_host(service.strip(), connections)
         if found is not None:
             return _target(found, f"the incident's service is '{service.strip()}'")
     description = incident.get("description")
@@ -191,7 +191,7 @@ def _from_mentions(
         (position, connection, word)
         for connection in connections
         for word in _names_of(connection)
-        if (position := _mention(word, description)) is not None
+        if (position := mention(word, description)) is not None
     ]
     if not mentions:
         return None
@@ -203,17 +203,17 @@ def _names_of(connection: ConnectionView) -> list[str]:
     return [connection.name] + ([connection.host] if connection.host else [])
 
 
-def _mention(word: str, text: str) -> int | None:
+def mention(word: str, text: str) -> int | None:
     pattern = rf"(?<![{_WORD}]){re.escape(word)}(?![A-Za-z0-9_\-]|\.[A-Za-z0-9_\-])"
     found = re.search(pattern, text, re.IGNORECASE)
     return found.start() if found else None
 
 
-def _by_name(value: str, connections: Sequence[ConnectionView]) -> ConnectionView | None:
+def by_name(value: str, connections: Sequence[ConnectionView]) -> ConnectionView | None:
     return next((c for c in connections if c.name.casefold() == value.casefold()), None)
 
 
-def _by_host(value: str, connections: Sequence[ConnectionView]) -> ConnectionView | None:
+def by_host(value: str, connections: Sequence[ConnectionView]) -> ConnectionView | None:
     matches = [c for c in connections if c.host and c.host.casefold() == value.casefold()]
     # Several connections to one host: prefer one that runs commands, then the first name.
     matches.sort(key=lambda c: (c.kind not in COMMAND_KINDS, c.name))

@@ -89,6 +89,11 @@ def _filter_conditions(org_id: str, filters: IncidentFilters) -> list[Any]:
         conditions.append(IncidentModel.severity.in_(filters.severities))
     if filters.triage_statuses:
         conditions.append(IncidentModel.triage_status.in_(filters.triage_statuses))
+    if filters.source_types:
+        conditions.append(IncidentModel.source_type.in_(filters.source_types))
+    if filters.classifications:
+        verdict = IncidentModel.triage["classification"]["verdict"].as_string()
+        conditions.append(verdict.in_(filters.classifications))
     if filters.since:
         conditions.append(IncidentModel.created_at >= filters.since)
     if filters.until:

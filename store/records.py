@@ -78,6 +78,8 @@ class IncidentFilters:
     correlation_key: str | None = None
     trace_id: str | None = None
     triage_statuses: tuple[str, ...] = ()
+    source_types: tuple[str, ...] = ()
+    classifications: tuple[str, ...] = ()  # triage verdicts: false_positive, true_positive...
     since: datetime | None = None  # created at or after
     until: datetime | None = None  # created before
     text: str | None = None
