@@ -78,8 +78,9 @@ def rank_runbooks(
     documents = [_document(plan, history.get(plan.id, empty).resolved_texts) for plan in runbooks]
     query = _words(_incident_text(incident))
     idf = _idf(query, documents)
+    weight_of = asdict(weights)
     ranked = [
-        _ranked(plan, incident, document, idf, history.get(plan.id, empty), now, weights)
+        _ranked(plan, incident, document, idf, history.get(plan.id, empty), now, weight_of)
         for plan, document in zip(runbooks, documents, strict=True)
     ]
     ranked.sort(key=lambda r: (-r.confidence, r.runbook_id))
@@ -93,7 +94,7 @@ def _ranked(
     idf: Mapping[str, float],
     history: RunbookHistory,
     now: datetime,
-    weights: MatchWeights,
+    weights: Mapping[str, float],
 ) -> RankedRunbook:
     criteria = match_runbook(plan.match, incident)
     text, shared = _text_score(document, idf)
@@ -114,9 +115,8 @@ def _ranked(
     return RankedRunbook(plan.id, plan.name, _weighted(factors, weights), factors, reasons)
 
 
-def _weighted(factors: Mapping[str, float], weights: MatchWeights) -> float:
-    weight_of = asdict(weights)
-    pairs = [(value, float(weight_of[name])) for name, value in factors.items()]
+def _weighted(factors: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    pairs = [(value, weights[name]) for name, value in factors.items()]
     total = sum(weight for _, weight in pairs)
     return round(sum(value * weight for value, weight in pairs) / total, 4)
 
