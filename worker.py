@@ -39,7 +39,14 @@ from store.db import Database
 from workflows.interpreter import YamlWorkflowInterpreter
 from workflows.session import RunbookSession
 from workflows.triage import TriageWorkflow
-from workflows.triage_models import Classified, Decided, DecideInput, Matched, TriageInput
+from workflows.triage_models import (
+    Classified,
+    Decided,
+    DecideInput,
+    Matched,
+    TriageInput,
+    VerifyInput,
+)
 
 log = logging.getLogger("fireline.worker")
 
@@ -149,9 +156,13 @@ def triage_activities(client: Client, db: Database, settings: Settings) -> list[
     org_settings = OrgSettingsService(db)
     connections = connection_service(db, settings)
 
-    async def start_session(org: str, incident_id: str, runbook_id: str, requester: str) -> str:
+    async def start_session(
+        org: str, incident_id: str, runbook_id: str, requester: str, analysis_id: str
+    ) -> str:
         sessions = SessionService(db, client, registry, settings, connections(), org_settings)
-        started = await sessions.start(org, incident_id, runbook_id, requester, {})
+        started = await sessions.start(
+            org, incident_id, runbook_id, requester, {}, analysis_id=analysis_id
+        )
         return started.session_id
 
     stages = FreshTriage(
@@ -167,7 +178,13 @@ def triage_activities(client: Client, db: Database, settings: Settings) -> list[
         ),
     )
     activities = TriageActivities(stages)
-    return [activities.classify, activities.close, activities.match, activities.decide]
+    return [
+        activities.classify,
+        activities.close,
+        activities.match,
+        activities.decide,
+        activities.verify,
+    ]
 
 
 class FreshTriage:
@@ -193,6 +210,9 @@ class FreshTriage:
 
     async def decide(self, decide: DecideInput) -> Decided:
         return await self._decider.decide(decide)
+
+    async def verify(self, verify: VerifyInput) -> Decided:
+        return await self._decider.verify(verify)
 
 
 def fireline_data_paths(db: Database, settings: Settings) -> list[Path]:

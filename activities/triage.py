@@ -13,8 +13,16 @@ from workflows.names import (
     TRIAGE_CLOSE_ACTIVITY,
     TRIAGE_DECIDE_ACTIVITY,
     TRIAGE_MATCH_ACTIVITY,
+    TRIAGE_VERIFY_ACTIVITY,
 )
-from workflows.triage_models import Classified, Decided, DecideInput, Matched, TriageInput
+from workflows.triage_models import (
+    Classified,
+    Decided,
+    DecideInput,
+    Matched,
+    TriageInput,
+    VerifyInput,
+)
 
 
 class TriageStages(Protocol):
@@ -22,6 +30,7 @@ class TriageStages(Protocol):
     async def close(self, triage: TriageInput) -> Decided: ...
     async def match(self, triage: TriageInput) -> Matched: ...
     async def decide(self, decide: DecideInput) -> Decided: ...
+    async def verify(self, verify: VerifyInput) -> Decided: ...
 
 
 class TriageActivities:
@@ -47,3 +56,8 @@ class TriageActivities:
     async def decide(self, decide: DecideInput) -> Decided:
         with as_activity_failure(f"decide on incident {decide.triage.incident_id}"):
             return await self._stages.decide(decide)
+
+    @activity.defn(name=TRIAGE_VERIFY_ACTIVITY)
+    async def verify(self, verify: VerifyInput) -> Decided:
+        with as_activity_failure(f"verify session {verify.session_id}"):
+            return await self._stages.verify(verify)

@@ -171,10 +171,14 @@ class SessionService:
         requester: str,
         inputs: Mapping[str, Any],
         connection: str | None = None,
+        *,
+        analysis_id: str | None = None,
     ) -> StartedSession:
+        """`analysis_id`: the triage that starts it, told when it ends."""
         plan = self._startable(runbook_id)
         incident = await _incident(self._db, org, incident_id)
         request, match = await self._prepare(org, plan, incident, requester, inputs, connection)
+        request.analysis_id = analysis_id
         async with self._db.session() as session:
             row = await session_rows.insert_next(
                 session,

@@ -26,15 +26,17 @@ from store.db import Database
 from store.incidents import get_snapshot
 from store.notifications import add_notification
 from workflows.names import TRIAGE_REQUESTER
-from workflows.triage_models import Decided, DecideInput, Matched, TriageInput
+from workflows.triage_models import Decided, DecideInput, Matched, TriageInput, VerifyInput
 
 TOP_MATCHES = 5
 SUGGESTED = 3
 
 
 class SessionStarter(Protocol):
-    async def __call__(self, org: str, incident_id: str, runbook_id: str, requester: str) -> str:
-        """Start a session; its id."""
+    async def __call__(
+        self, org: str, incident_id: str, runbook_id: str, requester: str, analysis_id: str
+    ) -> str:
+        """Start a session that tells the analysis when it ends; its id."""
         ...
 
 
@@ -93,6 +95,20 @@ class TriageDecider:
                 await self._ask(session, triage, snapshot.title, decided, matches)
         return decided
 
+    async def verify(self, verify: VerifyInput) -> Decided:
+        """After the session: its outcome (recorded by the session) against the incident."""
+        triage = verify.triage
+        async with self._db.session() as session:
+            snapshot = await get_snapshot(
+                session, triage.org_id, triage.incident_id, for_update=True
+            )
+            done = recorded(snapshot, triage, "verification")
+            if done is not None:
+                return Decided.model_validate(done)
+            verified = _verified(verify, snapshot.status, snapshot.triage or {})
+            await record_stage(session, triage, "verified", verified.status, verification=verified)
+        return verified
+
     async def _decision(
         self,
         triage: TriageInput,
@@ -112,7 +128,11 @@ class TriageDecider:
         if blocked is not None:
             return Decided(status="awaiting_selection", reason=blocked)
         session_id = await self._start_session(
-            triage.org_id, triage.incident_id, best["runbook_id"], TRIAGE_REQUESTER
+            triage.org_id,
+            triage.incident_id,
+            best["runbook_id"],
+            TRIAGE_REQUESTER,
+            triage.analysis_id,
         )
         return Decided(
             status="in_progress",
@@ -202,6 +222,28 @@ class TriageDecider:
             source=triage.analysis_id,
             dedup_key=f"{triage.analysis_id}/decided",
         )
+
+
+def _verified(verify: VerifyInput, incident_status: str, triage: dict[str, Any]) -> Decided:
+    finished, session_id = verify.finished, verify.session_id
+    if finished is None:
+        return Decided(
+            status="in_progress",
+            reason=f"session {session_id} gave no outcome in time: a person reviews it",
+            session_id=session_id,
+        )
+    result = finished.result or "escalated"  # ended without an outcome: failed or cancelled
+    status = "escalated" if result not in ("resolved", "in_progress") else result
+    if status == "resolved" and incident_status != "RESOLVED":
+        status = "in_progress"
+        why = f"the session resolved but the incident is {incident_status}: a person reviews"
+    else:
+        why = f"the incident is {incident_status}"
+    return Decided(
+        status=status,
+        reason=f"session {session_id} ended {finished.status} with outcome {result}; {why}",
+        session_id=session_id,
+    )
 
 
 def _fits(match: dict[str, Any]) -> bool:

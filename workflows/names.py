@@ -46,6 +46,9 @@ TRIAGE_CLASSIFY_ACTIVITY = "triage.classify"
 TRIAGE_CLOSE_ACTIVITY = "triage.close"
 TRIAGE_MATCH_ACTIVITY = "triage.match"
 TRIAGE_DECIDE_ACTIVITY = "triage.decide"
+TRIAGE_VERIFY_ACTIVITY = "triage.verify"
+# A session triage started tells it when it ends (workflows/session.py → triage.py).
+SESSION_FINISHED_SIGNAL = "session_finished"
 TRIAGE_REQUESTER = "fireline:triage"  # who automatic sessions are requested by
 
 

@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         SA_SESSION_STATUS,
         SA_SEVERITY,
         SA_WORKFLOW,
+        SESSION_FINISHED_SIGNAL,
         SESSION_WORKFLOW,
         STATE_QUERY,
         provider_activity,
@@ -85,6 +86,7 @@ with workflow.unsafe.imports_passed_through():
         StepSummary,
     )
     from workflows.session_ticket import ticket_update
+    from workflows.triage_models import SessionFinished
 
 T = TypeVar("T")
 
@@ -162,6 +164,7 @@ class RunbookSession:
         except asyncio.CancelledError:
             self._state.cancelled = True
             await self._stop("the session was cancelled")
+        await self._tell_triage()
         if self._cancel_arrived and self._state.status != "completed":
             # It came while clean-up ran: that finished first. (A session that completed
             # has nothing to undo; the request is then ignored.)
@@ -169,6 +172,22 @@ class RunbookSession:
         if self._state.cancelled:
             raise asyncio.CancelledError("runbook session cancelled; its changes were rolled back")
         return self._state
+
+    async def _tell_triage(self) -> None:
+        """The triage that started this session follows it to its end."""
+        if self._input.analysis_id is None:
+            return
+        outcome = self._state.outcome
+        finished = SessionFinished(
+            session_id=self._state.session_id,
+            status=self._state.status,
+            result=outcome.result if outcome is not None else None,
+        )
+        triage = workflow.get_external_workflow_handle(self._input.analysis_id)
+        try:
+            await triage.signal(SESSION_FINISHED_SIGNAL, finished)
+        except Exception:
+            workflow.logger.info("triage %s no longer follows", self._input.analysis_id)
 
     @workflow.query(name=STATE_QUERY)
     def state(self) -> SessionState:

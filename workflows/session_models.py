@@ -74,6 +74,7 @@ class SessionInput(BaseModel):
     )  # outcome result -> Jira transition; a result not listed only gets a comment
     escalation_group: str | None = None  # ServiceNow: assignment group when escalated
     fireline_url: str = ""  # where people reach the API, for links in ticket notes
+    analysis_id: str | None = None  # the triage that started it, told when it ends
 
 
 # --- approvals -------------------------------------------------------------------------

@@ -50,6 +50,18 @@ class Decided(BaseModel):
     session_id: str | None = None
 
 
+class SessionFinished(BaseModel):
+    session_id: str
+    status: str  # the session's final status: completed, failed, rolled_back...
+    result: str | None = None  # its outcome: resolved | in_progress | escalated
+
+
+class VerifyInput(BaseModel):
+    triage: TriageInput
+    session_id: str
+    finished: SessionFinished | None = None  # None: no word within FOLLOW_TIMEOUT
+
+
 class TriageResult(BaseModel):
     status: TriageStatus
     reason: str

@@ -187,6 +187,11 @@ async def test_in_auto_mode_a_confident_match_starts_a_session_by_itself(
     done = await eventually(lambda: _triaged(platform, org, incident["id"], "resolved"), timeout=60)
     assert done["outcome"]["session_id"] == session_id
     assert (tmp_path / "restarts.log").read_text() == "restarted\n"
+    result = await platform.client.get_workflow_handle(triage["analysis_id"]).result()
+    assert result["status"] == "resolved"
+    verified = await _triaged(platform, org, incident["id"], "resolved")
+    assert "ended completed with outcome resolved" in verified["verification"]["reason"]
+    assert "the incident is RESOLVED" in verified["verification"]["reason"]
 
 
 async def test_a_paused_org_starts_nothing_and_says_why(platform: Platform) -> None:
