@@ -20,33 +20,19 @@ from activities.db import DbTargetResolver
 from activities.deps import ActivityDeps
 from activities.registry import all_activities
 from activities.servicenow import ServiceNowResolver
-from activities.triage import TriageActivities
 from connectors.servicenow import ServiceNowConnection
 from connectors.sql import DbTarget
 from connectors.ssh import SshTarget
 from core.secretbox import SecretBox
 from core.settings import Settings
 from services.connections import ConnectionService
-from services.org_settings import OrgSettingsService
-from services.runbook_ranking import RunbookRanker
-from services.sessions import SessionService
 from services.temporal import connect
-from services.triage import TriageService
-from services.triage_decide import TriageDecider
-from services.triage_settings import TriageSettingsService
-from services.workflow_registry import WorkflowRegistry
 from store.db import Database
+from worker_triage import triage_activities
 from workflows.interpreter import YamlWorkflowInterpreter
 from workflows.session import RunbookSession
 from workflows.triage import TriageWorkflow
-from workflows.triage_models import (
-    Classified,
-    Decided,
-    DecideInput,
-    Matched,
-    TriageInput,
-    VerifyInput,
-)
+from workflows.triage_learn import TriageLearnWorkflow
 
 log = logging.getLogger("fireline.worker")
 
@@ -86,7 +72,13 @@ def build_worker(
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[YamlWorkflowInterpreter, RunbookSession, TriageWorkflow, *extra_workflows],
+        workflows=[
+            YamlWorkflowInterpreter,
+            RunbookSession,
+            TriageWorkflow,
+            TriageLearnWorkflow,
+            *extra_workflows,
+        ],
         activities=[
             *all_activities(
                 deps,
@@ -94,7 +86,7 @@ def build_worker(
                 db_targets(db, settings),
                 servicenow_connections(db, settings),
             ),
-            *triage_activities(client, db, settings),
+            *triage_activities(client, db, settings, connection_service(db, settings)),
             *extra_activities,
         ],
         workflow_runner=runner,
@@ -146,73 +138,6 @@ def servicenow_connections(db: Database, settings: Settings) -> ServiceNowResolv
         return await connections().resolve_servicenow(org_id, name)
 
     return resolve
-
-
-def triage_activities(client: Client, db: Database, settings: Settings) -> list[Callable[..., Any]]:
-    """The triage stages, on a registry read afresh for each analysis (an edited rules file
-    or runbook applies to the next incident)."""
-    registry = WorkflowRegistry(settings.workflows_dir, settings.resolved_providers_file)
-    triage_settings = TriageSettingsService(db)
-    org_settings = OrgSettingsService(db)
-    connections = connection_service(db, settings)
-
-    async def start_session(
-        org: str, incident_id: str, runbook_id: str, requester: str, analysis_id: str
-    ) -> str:
-        sessions = SessionService(db, client, registry, settings, connections(), org_settings)
-        started = await sessions.start(
-            org, incident_id, runbook_id, requester, {}, analysis_id=analysis_id
-        )
-        return started.session_id
-
-    stages = FreshTriage(
-        registry,
-        TriageService(db, registry, triage_settings),
-        TriageDecider(
-            db,
-            registry,
-            RunbookRanker(db, triage_settings),
-            triage_settings,
-            org_settings,
-            start_session,
-        ),
-    )
-    activities = TriageActivities(stages)
-    return [
-        activities.classify,
-        activities.close,
-        activities.match,
-        activities.decide,
-        activities.verify,
-    ]
-
-
-class FreshTriage:
-    """The triage stages, each classify and match on the definitions as they are now."""
-
-    def __init__(
-        self, registry: WorkflowRegistry, triage: TriageService, decider: TriageDecider
-    ) -> None:
-        self._registry = registry
-        self._triage = triage
-        self._decider = decider
-
-    async def classify(self, triage: TriageInput) -> Classified:
-        self._registry.reload()
-        return await self._triage.classify(triage)
-
-    async def close(self, triage: TriageInput) -> Decided:
-        return await self._triage.close(triage)
-
-    async def match(self, triage: TriageInput) -> Matched:
-        self._registry.reload()
-        return await self._decider.match(triage)
-
-    async def decide(self, decide: DecideInput) -> Decided:
-        return await self._decider.decide(decide)
-
-    async def verify(self, verify: VerifyInput) -> Decided:
-        return await self._decider.verify(verify)
 
 
 def fireline_data_paths(db: Database, settings: Settings) -> list[Path]:

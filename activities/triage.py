@@ -12,6 +12,7 @@ from workflows.names import (
     TRIAGE_CLASSIFY_ACTIVITY,
     TRIAGE_CLOSE_ACTIVITY,
     TRIAGE_DECIDE_ACTIVITY,
+    TRIAGE_LEARN_ACTIVITY,
     TRIAGE_MATCH_ACTIVITY,
     TRIAGE_VERIFY_ACTIVITY,
 )
@@ -19,6 +20,8 @@ from workflows.triage_models import (
     Classified,
     Decided,
     DecideInput,
+    Learned,
+    LearnInput,
     Matched,
     TriageInput,
     VerifyInput,
@@ -31,6 +34,7 @@ class TriageStages(Protocol):
     async def match(self, triage: TriageInput) -> Matched: ...
     async def decide(self, decide: DecideInput) -> Decided: ...
     async def verify(self, verify: VerifyInput) -> Decided: ...
+    async def learn(self, learn: LearnInput) -> Learned: ...
 
 
 class TriageActivities:
@@ -61,3 +65,8 @@ class TriageActivities:
     async def verify(self, verify: VerifyInput) -> Decided:
         with as_activity_failure(f"verify session {verify.session_id}"):
             return await self._stages.verify(verify)
+
+    @activity.defn(name=TRIAGE_LEARN_ACTIVITY)
+    async def learn(self, learn: LearnInput) -> Learned:
+        with as_activity_failure(f"retrain the triage classifier of org {learn.org_id}"):
+            return await self._stages.learn(learn)

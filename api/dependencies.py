@@ -29,7 +29,9 @@ from services.session_stream import SessionStream
 from services.sessions import SessionService
 from services.tickets import TicketService
 from services.triage import TriageService
+from services.triage_learning import TriageLearner
 from services.triage_settings import TriageSettingsService
+from services.triage_votes import TriageVoters
 from services.webhook_config import WebhookConfigService
 from services.webhook_echoes import OwnAccounts
 from services.webhooks import WebhookService
@@ -117,8 +119,13 @@ def get_triage_settings_service(state: AppStateDep) -> TriageSettingsService:
     return TriageSettingsService(state.db)
 
 
+def get_triage_learner(state: AppStateDep) -> TriageLearner:
+    return TriageLearner(state.db)
+
+
 def get_triage_service(state: AppStateDep) -> TriageService:
-    return TriageService(state.db, state.registry, TriageSettingsService(state.db))
+    voters = TriageVoters(TriageLearner(state.db))  # the API only reads and records
+    return TriageService(state.db, state.registry, TriageSettingsService(state.db), voters)
 
 
 def get_approval_service(state: AppStateDep) -> ApprovalService:
@@ -211,6 +218,7 @@ ConnectionServiceDep = Annotated[ConnectionService, Depends(get_connection_servi
 OrgSettingsServiceDep = Annotated[OrgSettingsService, Depends(get_org_settings_service)]
 TriageSettingsServiceDep = Annotated[TriageSettingsService, Depends(get_triage_settings_service)]
 TicketServiceDep = Annotated[TicketService, Depends(get_ticket_service)]
+TriageLearnerDep = Annotated[TriageLearner, Depends(get_triage_learner)]
 TriageServiceDep = Annotated[TriageService, Depends(get_triage_service)]
 RunbookCatalogDep = Annotated[RunbookCatalog, Depends(get_runbook_catalog)]
 SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]

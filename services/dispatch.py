@@ -28,8 +28,16 @@ from store import outbox, runs
 from store.db import Database
 from store.incidents import get_snapshot
 from workflows.models import TriggerContext
-from workflows.names import SA_INCIDENT, SA_ORG, SA_WORKFLOW, TRIAGE_WORKFLOW, triage_run_id
-from workflows.triage_models import TriageInput
+from workflows.names import (
+    SA_INCIDENT,
+    SA_ORG,
+    SA_WORKFLOW,
+    TRIAGE_LEARN_WORKFLOW,
+    TRIAGE_WORKFLOW,
+    triage_learn_run_id,
+    triage_run_id,
+)
+from workflows.triage_models import LearnInput, TriageInput
 
 log = logging.getLogger("fireline.dispatch")
 TRIAGE_RUN_NAME = "triage"  # as /v1/incidents/{id}/runs lists it
@@ -85,7 +93,34 @@ class Dispatcher:
             started.append(run_id)
         if self._settings.triage_enabled and row.trigger_event in outbox.TRIAGE_TRIGGERS:
             started.append(await self._start_triage(row))
+        if row.trigger_event == outbox.VERDICT_TRIGGER:
+            started.append(await self._start_learning(row))
         return started
+
+    async def _start_learning(self, row: outbox.OutboxRow) -> str:
+        """A person's verdict: the org's classifier retrains (workflows/triage_learn.py)."""
+        run_id = triage_learn_run_id(row.org_id, row.incident_id, row.event_seq)
+        await self._start_own(TRIAGE_LEARN_WORKFLOW, LearnInput(org_id=row.org_id), run_id, row)
+        return run_id
+
+    async def _start_own(
+        self, workflow: str, argument: object, run_id: str, row: outbox.OutboxRow
+    ) -> None:
+        """Start one of Fireline's own workflows for the row, once."""
+        with contextlib.suppress(WorkflowAlreadyStartedError):  # a pass after a crash
+            await self._client.start_workflow(
+                workflow,
+                argument,
+                id=run_id,
+                task_queue=self._settings.task_queue,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(SA_ORG, row.org_id),
+                        SearchAttributePair(SA_INCIDENT, row.incident_id),
+                        SearchAttributePair(SA_WORKFLOW, workflow),
+                    ]
+                ),
+            )
 
     async def _start_triage(self, row: outbox.OutboxRow) -> str:
         """Each new or re-opened incident gets one triage run (the analysis)."""
@@ -96,20 +131,7 @@ class Dispatcher:
             analysis_id=run_id,
             fireline_url=self._settings.resolved_public_url,
         )
-        with contextlib.suppress(WorkflowAlreadyStartedError):  # a pass after a crash
-            await self._client.start_workflow(
-                TRIAGE_WORKFLOW,
-                triage,
-                id=run_id,
-                task_queue=self._settings.task_queue,
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(SA_ORG, row.org_id),
-                        SearchAttributePair(SA_INCIDENT, row.incident_id),
-                        SearchAttributePair(SA_WORKFLOW, TRIAGE_WORKFLOW),
-                    ]
-                ),
-            )
+        await self._start_own(TRIAGE_WORKFLOW, triage, run_id, row)
         async with self._db.session() as session:
             await runs.record_run(
                 session,

@@ -24,6 +24,7 @@ from services.triage_classify import (
 )
 from services.triage_record import record_stage, recorded
 from services.triage_settings import TriageSettings, TriageSettingsService
+from services.triage_votes import LLM_ID, TriageVoters
 from services.workflow_registry import WorkflowRegistry
 from store import triage_history
 from store.db import Database
@@ -42,16 +43,28 @@ _ENDED = (IncidentStatus.RESOLVED.value, IncidentStatus.CANCELLED.value)
 
 class TriageService:
     def __init__(
-        self, db: Database, registry: WorkflowRegistry, settings: TriageSettingsService
+        self,
+        db: Database,
+        registry: WorkflowRegistry,
+        settings: TriageSettingsService,
+        voters: TriageVoters,
     ) -> None:
         self._db = db
         self._registry = registry
         self._settings = settings
+        self._voters = voters
 
     # --- stages -----------------------------------------------------------------------
 
     async def classify(self, triage: TriageInput) -> Classified:
         settings = await self._settings.get(org_id=triage.org_id)
+        async with self._db.read_session() as session:
+            snapshot = await get_snapshot(session, triage.org_id, triage.incident_id)
+        done = recorded(snapshot, triage, "classification")
+        if done is not None:
+            return Classified.model_validate(done)
+        # Asked before the write transaction: an LLM may take seconds, a lock must not.
+        votes = await self._voters.votes(triage.org_id, jsonable(snapshot), settings.llm_connection)
         async with self._db.session() as session:
             snapshot = await get_snapshot(
                 session, triage.org_id, triage.incident_id, for_update=True
@@ -59,14 +72,15 @@ class TriageService:
             done = recorded(snapshot, triage, "classification")
             if done is not None:
                 return Classified.model_validate(done)
-            incident = jsonable(snapshot)
             verdict = await _operator_verdict(session, triage)
             if verdict is not None:
                 result = _operators(verdict)
             else:
+                incident = jsonable(snapshot)
                 facts = await _facts(session, incident, settings)
                 rules = self._registry.triage_rules()
-                result = _classified(classify(rules, incident, facts), settings)
+                found = classify(rules, incident, facts, votes.evidence, votes.notes)
+                result = _classified(found, settings)
             await record_stage(session, triage, "classified", "analyzing", classification=result)
         return result
 
@@ -172,13 +186,16 @@ class TriageService:
 
 def _classified(result: Classification, settings: TriageSettings) -> Classified:
     if result.verdict == "false_positive":
-        closes = result.confidence >= settings.close_threshold
+        confident = result.confidence >= settings.close_threshold
+        closes = confident and _beyond_the_llm(result)
         next_step = "close" if closes else "review"
         reasons = list(result.reasons)
-        if not closes:
+        if not confident:
             reasons.append(
                 f"below the close threshold {settings.close_threshold}: a person decides"
             )
+        elif not closes:
+            reasons.append("only the LLM says so, and it never closes alone: a person decides")
         return Classified(
             verdict="false_positive",
             confidence=result.confidence,
@@ -191,6 +208,10 @@ def _classified(result: Classification, settings: TriageSettings) -> Classified:
         reasons=list(result.reasons),
         next_step="match",
     )
+
+
+def _beyond_the_llm(result: Classification) -> bool:
+    return any(e.verdict == "false_positive" and e.rule_id != LLM_ID for e in result.evidence)
 
 
 def _operators(verdict: Mapping[str, Any]) -> Classified:

@@ -80,18 +80,24 @@ def fingerprint_of(incident: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def classify(
-    rules: TriageRulesPlan | None, incident: Mapping[str, Any], facts: IncidentFacts
+    rules: TriageRulesPlan | None,
+    incident: Mapping[str, Any],
+    facts: IncidentFacts,
+    votes: Sequence[Evidence] = (),
+    notes: Sequence[str] = (),
 ) -> Classification:
+    """`votes`: evidence from beyond the rules (learned, LLM); `notes`: why a source gave
+    none. Both are added to the reasons."""
     evidence = [
         found
         for rule in (rules.rules if rules is not None else ())
         if (found := _evidence(rule, incident, facts)) is not None
-    ]
+    ] + list(votes)
     if not evidence:
-        return Classification("uncertain", 0.5, 0.5, [NO_RULE_APPLIES], [])
+        return Classification("uncertain", 0.5, 0.5, [NO_RULE_APPLIES, *notes], [])
     p = round(_sigmoid(sum(_signed_log_odds(e) for e in evidence)), 4)
     verdict = _verdict(p)
-    reasons = [e.reason for e in evidence]
+    reasons = [e.reason for e in evidence] + list(notes)
     if verdict == "uncertain":
         reasons.append(
             f"together the rules leave it uncertain ({p:.0%} likely a false positive): "

@@ -78,6 +78,12 @@ class TriageSettings(BaseModel):
     )
     weights: MatchWeightsSetting = Field(default_factory=MatchWeightsSetting)
     maintenance_windows: list[MaintenanceWindow] = Field(default_factory=list, max_length=200)
+    llm_connection: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="a providers-file connection of type llm (an OpenAI-compatible "
+        "endpoint) whose vote joins the classification; null: no LLM",
+    )
 
     @model_validator(mode="after")
     def _known_severities(self) -> TriageSettings:

@@ -270,6 +270,18 @@ class OrgSettingsModel(Base):
     triage: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # guardrails (migration 0006)
 
 
+class TriageModelRow(Base):
+    """An org's learned triage classifier (services/triage_learn.py): plain JSON data,
+    never a pickle, so reading it back can never run code."""
+
+    __tablename__ = "triage_models"
+
+    org_id: Mapped[str] = mapped_column(ORG_ID, primary_key=True)
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # None: abstains
+    verdicts: Mapped[int] = mapped_column(Integer)  # operator verdicts it was trained on
+    trained_at: Mapped[datetime]
+
+
 class RunbookSessionModel(Base):
     """The index of runbook sessions: which org, incident and runbook each belongs to.
 

@@ -27,6 +27,7 @@ _TRIGGER_BY_EVENT = {
 
 _ENDED = (IncidentStatus.RESOLVED, IncidentStatus.CANCELLED)
 TRIAGE_TRIGGERS = ("created", "reopened")
+VERDICT_TRIGGER = "verdict"  # a person's triage verdict: the org's classifier learns it
 
 
 def starts_triage(event: StoredEvent) -> bool:
@@ -35,6 +36,8 @@ def starts_triage(event: StoredEvent) -> bool:
 
 
 def trigger_events_for(event: StoredEvent) -> list[str]:
+    if event.type == EventType.TRIAGED and event.payload.get("stage") == "verdict":
+        return [VERDICT_TRIGGER]
     trigger = _TRIGGER_BY_EVENT.get(EventType(event.type))
     if trigger is None:
         return []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,12 @@ class SessionOutcomeRow:
     result: str  # resolved | in_progress | escalated
     ts: datetime
     incident_text: str
+
+
+@dataclass(frozen=True)
+class OperatorVerdictRow:
+    incident: dict[str, Any]  # the fields the learned classifier reads
+    false_positive: bool
 
 
 @dataclass(frozen=True)
@@ -163,3 +170,41 @@ async def auto_sessions(
         )
         for row, service in rows
     ]
+
+
+async def operator_verdicts(session: AsyncSession, org_id: str) -> list[OperatorVerdictRow]:
+    """The latest verdict people gave on each incident of the org, with the incident."""
+    statement = (
+        select(IncidentEventModel, IncidentModel)
+        .join(
+            IncidentModel,
+            (IncidentModel.org_id == IncidentEventModel.org_id)
+            & (IncidentModel.id == IncidentEventModel.incident_id),
+        )
+        .where(
+            IncidentEventModel.org_id == org_id,
+            IncidentEventModel.type == EventType.TRIAGED.value,
+            IncidentEventModel.payload["stage"].as_string() == "verdict",
+        )
+        .order_by(IncidentEventModel.incident_id, IncidentEventModel.seq)
+    )
+    latest: dict[str, OperatorVerdictRow] = {}
+    for event, incident in (await session.execute(statement)).all():
+        said = event.payload.get("operator_verdict") or {}
+        latest[incident.id] = OperatorVerdictRow(
+            incident=_learned_fields(incident),
+            false_positive=said.get("verdict") == "false_positive",
+        )
+    return list(latest.values())
+
+
+def _learned_fields(incident: IncidentModel) -> dict[str, Any]:
+    return {
+        "title": incident.title,
+        "description": incident.description,
+        "service": incident.service,
+        "source_type": incident.source_type,
+        "severity": incident.severity,
+        "environment": incident.environment,
+        "tags": list(incident.tags or []),
+    }

@@ -47,6 +47,8 @@ TRIAGE_CLOSE_ACTIVITY = "triage.close"
 TRIAGE_MATCH_ACTIVITY = "triage.match"
 TRIAGE_DECIDE_ACTIVITY = "triage.decide"
 TRIAGE_VERIFY_ACTIVITY = "triage.verify"
+TRIAGE_LEARN_WORKFLOW = "TriageLearn"
+TRIAGE_LEARN_ACTIVITY = "triage.learn"
 # A session triage started tells it when it ends (workflows/session.py → triage.py).
 SESSION_FINISHED_SIGNAL = "session_finished"
 TRIAGE_REQUESTER = "fireline:triage"  # who automatic sessions are requested by
@@ -59,3 +61,8 @@ def triage_run_id(org: str, incident_id: str, event_seq: int) -> str:
 
 def provider_activity(provider_type: str) -> str:
     return f"provider.{provider_type}"
+
+
+def triage_learn_run_id(org: str, incident_id: str, event_seq: int) -> str:
+    """One retraining per operator verdict (the verdict event's seq)."""
+    return f"{org}:{incident_id}:triage-learn:{event_seq}"

@@ -62,6 +62,17 @@ class VerifyInput(BaseModel):
     finished: SessionFinished | None = None  # None: no word within FOLLOW_TIMEOUT
 
 
+class LearnInput(BaseModel):
+    org_id: str
+
+
+class Learned(BaseModel):
+    verdicts: int  # operator verdicts it learned from
+    false_positives: int
+    abstains: bool  # too few of one kind: it gives no vote yet
+    reason: str
+
+
 class TriageResult(BaseModel):
     status: TriageStatus
     reason: str

@@ -7,8 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.auth import Principal, Role, require_roles
-from api.dependencies import CurrentPrincipal, OrgSettingsServiceDep, TriageSettingsServiceDep
+from api.dependencies import (
+    CurrentPrincipal,
+    OrgSettingsServiceDep,
+    TriageLearnerDep,
+    TriageSettingsServiceDep,
+)
 from api.schemas.settings import ExecutionModeIn, ExecutionModeOut
+from services.triage_learning import LearnerStatus
 from services.triage_settings import TriageSettings
 
 # The redacting route also answers a NaN threshold with a 422 (the default handler
@@ -46,6 +52,12 @@ async def get_triage_settings(
 ) -> TriageSettings:
     """When false positives close, and the guardrails of automatic sessions."""
     return await settings.get(org_id=principal.org)
+
+
+@router.get("/triage/model")
+async def get_triage_model(principal: CurrentPrincipal, learner: TriageLearnerDep) -> LearnerStatus:
+    """What the org's classifier learned from its people's verdicts, and whether it votes."""
+    return await learner.status(principal.org)
 
 
 @router.put("/triage")

@@ -42,3 +42,13 @@ def test_a_status_change_fires_resolved_or_reopened_when_it_ends_or_revives(
 def test_a_triage_stage_fires_no_workflow() -> None:
     payload = {"analysis_id": "a1", "stage": "classified", "status": "analyzing"}
     assert trigger_events_for(stored(EventType.TRIAGED, payload)) == []
+
+
+@pytest.mark.parametrize(
+    ("stage", "triggers"), [("verdict", ["verdict"]), ("classified", []), ("decided", [])]
+)
+def test_only_a_persons_verdict_among_triage_events_fires_learning(
+    stage: str, triggers: list[str]
+) -> None:
+    event = stored(EventType.TRIAGED, {"analysis_id": "a", "stage": stage, "status": "x"})
+    assert trigger_events_for(event) == triggers
