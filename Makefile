@@ -33,6 +33,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.dsl_overhead
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.approval
+	$(BIN)/python -m bench.triage_quality
+	$(BIN)/python -m bench.triage
 
 clean:
 	rm -rf $(VENV) .fireline .pytest_cache .mypy_cache .ruff_cache

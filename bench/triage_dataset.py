@@ -207,6 +207,8 @@ def _severity(rng: random.Random, kind: str) -> str:
 
 
 def _description(rng: random.Random, kind: str, service: str, host: str) -> str:
+    """Noise that is noise for its facts (maintenance, staging, a duplicate, flapping)
+    reads like a real failure: only synthetic checks say so in their words."""
     lines = {
         "service_down": f"{service} on {host} stopped answering; restarts expected to help.",
         "disk_full": f"{host} free space under 5%; logs and temp files are growing.",
@@ -214,7 +216,11 @@ def _description(rng: random.Random, kind: str, service: str, host: str) -> str:
         "no_runbook": f"Seen on {host} for {service}.",
         "synthetic": f"Probe from the monitoring region for {service}.",
     }
-    return lines.get(kind, f"Alert from {host} for {service}: value {rng.randint(1, 999)}.")
+    if kind in lines:
+        return lines[kind]
+    if kind in ("transient", "flapping"):
+        return f"Alert from {host} for {service}: value {rng.randint(1, 999)}."
+    return rng.choice([lines["service_down"], lines["disk_full"], lines["no_runbook"]])
 
 
 def main() -> None:

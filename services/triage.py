@@ -20,11 +20,12 @@ from services.triage_classify import (
     IncidentFacts,
     PastAlert,
     classify,
+    closes,
     fingerprint_of,
 )
 from services.triage_record import record_stage, recorded
 from services.triage_settings import TriageSettings, TriageSettingsService
-from services.triage_votes import LLM_ID, TriageVoters
+from services.triage_votes import TriageVoters
 from services.workflow_registry import WorkflowRegistry
 from store import triage_history
 from store.db import Database
@@ -187,15 +188,15 @@ class TriageService:
 def _classified(result: Classification, settings: TriageSettings) -> Classified:
     if result.verdict == "false_positive":
         confident = result.confidence >= settings.close_threshold
-        closes = confident and _beyond_the_llm(result)
-        next_step = "close" if closes else "review"
+        closing = closes(result, settings.close_threshold)
+        next_step = "close" if closing else "review"
         reasons = list(result.reasons)
         if not confident:
             reasons.append(
                 f"below the close threshold {settings.close_threshold}: a person decides"
             )
-        elif not closes:
-            reasons.append("only the LLM says so, and it never closes alone: a person decides")
+        elif not closing:
+            reasons.append("no rule says so, and a vote never closes alone: a person decides")
         return Classified(
             verdict="false_positive",
             confidence=result.confidence,
@@ -208,10 +209,6 @@ def _classified(result: Classification, settings: TriageSettings) -> Classified:
         reasons=list(result.reasons),
         next_step="match",
     )
-
-
-def _beyond_the_llm(result: Classification) -> bool:
-    return any(e.verdict == "false_positive" and e.rule_id != LLM_ID for e in result.evidence)
 
 
 def _operators(verdict: Mapping[str, Any]) -> Classified:

@@ -55,10 +55,11 @@ class IncidentFacts:
 
 @dataclass(frozen=True)
 class Evidence:
-    rule_id: str
+    rule_id: str  # a rule's id, or the voter's name (learned, llm)
     verdict: str  # false_positive | true_positive
     confidence: float
     reason: str
+    vote: bool = False  # from the learned classifier or an LLM, not a rule
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,16 @@ def classify(
             "treated as real until a person says otherwise"
         )
     return Classification(verdict, round(max(p, 1 - p), 4), p, reasons, evidence)
+
+
+def closes(result: Classification, threshold: float) -> bool:
+    """A false positive sure enough to close, and a rule says so: a vote (learned, LLM)
+    adds weight but never closes alone (bench/triage_quality.py measures why)."""
+    return (
+        result.verdict == "false_positive"
+        and result.confidence >= threshold
+        and any(e.verdict == "false_positive" and not e.vote for e in result.evidence)
+    )
 
 
 def _verdict(p_false_positive: float) -> ClassifiedVerdict:

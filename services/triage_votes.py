@@ -2,8 +2,8 @@
 one. Each is one piece of evidence with its reason; a vote that cannot be had (no model
 yet, the LLM timed out or answered nonsense) is a note, and triage goes on without it.
 
-An LLM's stated confidence is not calibrated: its vote counts at most LLM_MAX_CONFIDENCE,
-and it never closes an incident by itself (services/triage.py)."""
+An LLM's stated confidence is not calibrated: its vote counts at most LLM_MAX_CONFIDENCE.
+No vote closes an incident by itself: a rule must say so too (triage_classify.closes)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ class TriageVoters:
 def _evidence(source: str, p_false_positive: float, reason: str) -> Evidence:
     verdict = "false_positive" if p_false_positive >= 0.5 else "true_positive"
     confidence = min(max(p_false_positive, 1 - p_false_positive), _MAX_CONFIDENCE)
-    return Evidence(source, verdict, round(confidence, 4), f"{reason} (vote {confidence:.2f})")
+    reason = f"{reason} (vote {confidence:.2f})"
+    return Evidence(source, verdict, round(confidence, 4), reason, vote=True)
 
 
 def _said(verdict: str) -> str:

@@ -126,7 +126,7 @@ async def test_the_llm_votes_but_never_closes_alone_and_sees_no_secret(
 
     reasons = analysis["classification"]["reasons"]
     assert any("the LLM (triage-llm) says a false positive" in r for r in reasons)
-    assert any("never closes alone" in r for r in reasons)
+    assert any("a vote never closes alone" in r for r in reasons)
     assert analysis["status"] == "needs_review"
     assert (await platform.incident(incident["id"], org))["status"] != "RESOLVED"
     [request] = fake_llm.requests

@@ -26,6 +26,7 @@ from services.triage_classify import (
     IncidentFacts,
     PastAlert,
     classify,
+    closes,
     fingerprint_of,
 )
 from tests.conftest import REPO
@@ -425,3 +426,18 @@ def test_the_fingerprint_is_the_correlation_key_else_the_title() -> None:
     )
     assert fingerprint_of(incident(correlation_keys=[])) == ("title", "Checkout 5xx above 2%")
     assert fingerprint_of({"title": "T", "correlation_keys": None}) == ("title", "T")
+
+
+def test_a_vote_adds_weight_but_never_closes_without_a_rule() -> None:
+    vote = Evidence("learned", "false_positive", 0.95, "people said so", vote=True)
+    rule = Evidence("synthetic", "false_positive", 0.7, "a canary")
+    now = datetime(2026, 12, 5, tzinfo=UTC)
+    facts = IncidentFacts(now=now, past=(), open_duplicates=(), maintenance=None)
+
+    alone = classify(None, {"title": "x"}, facts, [vote])
+    together = classify(None, {"title": "x"}, facts, [vote, rule])
+
+    assert alone.verdict == "false_positive" and alone.confidence >= 0.8
+    assert not closes(alone, 0.8)
+    assert closes(together, 0.8)
+    assert together.confidence > alone.confidence
