@@ -9,6 +9,8 @@ import typer
 app = typer.Typer(help="Fireline: incident automation on Temporal.", no_args_is_help=True)
 incidents_app = typer.Typer(help="Incident maintenance.", no_args_is_help=True)
 app.add_typer(incidents_app, name="incidents")
+runbook_app = typer.Typer(help="Runbooks: drafts to start from.", no_args_is_help=True)
+app.add_typer(runbook_app, name="runbook")
 servicenow_app = typer.Typer(help="ServiceNow: first sync of incidents.", no_args_is_help=True)
 app.add_typer(servicenow_app, name="servicenow")
 
@@ -68,6 +70,18 @@ def servicenow_import(
     raise typer.Exit(
         import_command(org=org, query=query, connection=connection, page_size=page_size)
     )
+
+
+@runbook_app.command("draft")
+def runbook_draft(
+    incident: str = typer.Option(..., help="Incident id"),
+    org: str = typer.Option("default", help="Organisation the incident belongs to"),
+    out: Path = typer.Option(None, help="Folder to write <runbook-id>.yaml in (default: print)"),
+) -> None:
+    """Write a runbook for this kind of incident that passes `fireline lint`."""
+    from cli.runbooks import draft_command
+
+    raise typer.Exit(draft_command(org=org, incident_id=incident, out=out))
 
 
 @app.command()

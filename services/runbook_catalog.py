@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from core.errors import NotFoundError
+from services.jsonable import jsonable
+from services.runbook_draft import RunbookDraft, draft_runbook
 from services.runbook_ranking import RunbookRanker
 from services.triage_match import RankedRunbook as Ranking
 from services.workflow_registry import RunbookEntry, WorkflowRegistry
 from store.db import Database
+from store.incidents import get_snapshot
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,17 @@ class RunbookCatalog:
         plans = [entry.plan for entry in entries.values() if entry.plan is not None]
         ranking = await self._ranker.rank(org_id=org, incident_id=incident_id, plans=plans)
         return [RankedRunbook(entries[r.runbook_id], r) for r in ranking]
+
+    async def draft(self, org: str, incident_id: str) -> RunbookDraft:
+        """A runbook to start from for this kind of incident, with an id no loaded
+        runbook has."""
+        taken = {e.runbook_id for e in self._registry.runbooks if e.runbook_id}
+        return draft_runbook(await _snapshot(self._db, org, incident_id), taken=taken)
+
+
+async def _snapshot(db: Database, org: str, incident_id: str) -> dict[str, Any]:
+    async with db.read_session() as session:
+        return jsonable(await get_snapshot(session, org, incident_id))
 
 
 def unknown_runbook(runbook_id: str, registry: WorkflowRegistry) -> NotFoundError:

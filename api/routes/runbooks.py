@@ -6,16 +6,18 @@ Runbooks are read from the workflows directory with the workflows; POST
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from api.dependencies import CurrentPrincipal, RunbookCatalogDep
 from api.schemas.runbooks import (
     ApprovalOut,
     InputOut,
     MatchOut,
+    RunbookDraftOut,
     RunbookMatchOut,
     RunbookOut,
     StepNamesOut,
@@ -51,6 +53,30 @@ async def runbooks_for_incident(
     """Which runbook fits this incident: every runbook that compiled, best match first."""
     ranked = await catalog.rank(principal.org, incident_id)
     return [_match_out(incident_id, r) for r in ranked]
+
+
+@router.post(
+    "/incidents/{incident_id}/runbook-draft",
+    responses={
+        200: {"model": RunbookDraftOut, "content": {"application/yaml": {}}},
+        404: {"description": "no such incident in the caller's org"},
+    },
+)
+async def draft_runbook(
+    incident_id: IncidentId,
+    principal: CurrentPrincipal,
+    catalog: RunbookCatalogDep,
+    format: Literal["json", "yaml"] = "json",
+) -> Response:
+    """A runbook YAML for this kind of incident that passes `fireline lint`, to edit and
+    commit; `format=yaml` downloads the file itself."""
+    draft = await catalog.draft(principal.org, incident_id)
+    if format == "yaml":
+        disposition = f'attachment; filename="{draft.file_name}"'
+        return PlainTextResponse(
+            draft.yaml, media_type="application/yaml", headers={"Content-Disposition": disposition}
+        )
+    return JSONResponse(RunbookDraftOut.model_validate(draft, from_attributes=True).model_dump())
 
 
 def runbook_out(entry: RunbookEntry) -> RunbookOut:

@@ -58,6 +58,14 @@ class RunbookOut(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
 
+class RunbookDraftOut(BaseModel):
+    """A draft runbook: save `yaml` as `file_name` in the workflows directory."""
+
+    runbook_id: str
+    file_name: str
+    yaml: str
+
+
 class RunbookMatchOut(BaseModel):
     """A runbook ranked for an incident: how confident the match is, and why."""
 
