@@ -23,6 +23,9 @@ async def reload_definitions(
     for runbook in registry.runbooks:
         for problem in runbook.errors:
             log.warning("runbook file has errors and cannot start sessions: %s", problem)
+    for triage in registry.triage_files:
+        for problem in triage.errors:
+            log.warning("triage rules have errors; triage classifies without them: %s", problem)
     if client is not None:
         await sync_schedules(client, registry, settings)
     return entries

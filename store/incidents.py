@@ -73,7 +73,7 @@ async def append_events(
         session.add(IncidentEventModel(**vars(event)))
         snapshot = apply_event(snapshot, event)
         session.add_all(timeline.event_rows(event, snapshot))
-        outbox.enqueue(session, event)
+        outbox.enqueue(session, event, snapshot["status"] if snapshot else None)
         stored.append(event)
     if snapshot is not None:
         _write_snapshot(session, row, snapshot)

@@ -35,9 +35,14 @@ def starts_triage(event: StoredEvent) -> bool:
     return any(trigger in TRIAGE_TRIGGERS for trigger in trigger_events_for(event))
 
 
-def trigger_events_for(event: StoredEvent) -> list[str]:
+def trigger_events_for(event: StoredEvent, status: str | None = None) -> list[str]:
+    """`status`: the incident's status after the event, when known."""
     if event.type == EventType.TRIAGED and event.payload.get("stage") == "verdict":
         return [VERDICT_TRIGGER]
+    if event.type == EventType.ENRICHED and status in _ENDED:
+        # A ticket written back after the incident ended (triage closed it first): the
+        # workflows that close tickets on "resolved" run now that there is one.
+        return ["resolved"] if "ticket_id" in event.payload.get("enrichments", {}) else []
     trigger = _TRIGGER_BY_EVENT.get(EventType(event.type))
     if trigger is None:
         return []
@@ -48,9 +53,9 @@ def trigger_events_for(event: StoredEvent) -> list[str]:
     return [trigger]
 
 
-def enqueue(session: AsyncSession, event: StoredEvent) -> None:
+def enqueue(session: AsyncSession, event: StoredEvent, status: str | None = None) -> None:
     """Add the event's outbox rows to the caller's transaction."""
-    for trigger in trigger_events_for(event):
+    for trigger in trigger_events_for(event, status):
         session.add(
             OutboxModel(
                 org_id=event.org_id,

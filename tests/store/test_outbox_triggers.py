@@ -52,3 +52,18 @@ def test_only_a_persons_verdict_among_triage_events_fires_learning(
 ) -> None:
     event = stored(EventType.TRIAGED, {"analysis_id": "a", "stage": stage, "status": "x"})
     assert trigger_events_for(event) == triggers
+
+
+@pytest.mark.parametrize(
+    ("enrichments", "status", "triggers"),
+    [
+        ({"ticket_id": "OPS-1", "ticket_type": "jira"}, "RESOLVED", ["resolved"]),
+        ({"ticket_id": "OPS-1", "ticket_type": "jira"}, "OPEN", []),
+        ({"target_project": "OPS"}, "RESOLVED", []),
+    ],
+)
+def test_a_ticket_written_back_after_the_incident_ended_fires_resolved(
+    enrichments: dict[str, str], status: str, triggers: list[str]
+) -> None:
+    event = stored(EventType.ENRICHED, {"enrichments": enrichments})
+    assert trigger_events_for(event, status) == triggers
