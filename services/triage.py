@@ -82,6 +82,7 @@ class TriageService:
                 rules = self._registry.triage_rules()
                 found = classify(rules, incident, facts, votes.evidence, votes.notes)
                 result = _classified(found, settings)
+                result.duplicate_of = list(facts.open_duplicates)
             await record_stage(session, triage, "classified", "analyzing", classification=result)
         return result
 
@@ -109,6 +110,8 @@ class TriageService:
                 )
             decided = Decided(status="closed_false_positive", reason=reason)
             await record_stage(session, triage, "closed", decided.status, decision=decided)
+            for original in classification.get("duplicate_of") or []:
+                await _note_duplicate(session, triage, snapshot, original)
             await self._notify_closed(session, triage, snapshot, reason)
         return decided
 
@@ -222,6 +225,23 @@ def _operators(verdict: Mapping[str, Any]) -> Classified:
         confidence=1.0,
         reasons=[reason],
         next_step="review" if verdict["verdict"] == "false_positive" else "match",
+    )
+
+
+async def _note_duplicate(
+    session: Any, triage: TriageInput, duplicate: IncidentSnapshot, original: str
+) -> None:
+    """The open incident a closed duplicate repeats says so on its timeline."""
+    await append_event(
+        session,
+        org_id=triage.org_id,
+        incident_id=original,
+        type=EventType.NOTE_ADDED,
+        payload={
+            "text": f"Triage closed incident {duplicate.id} ({duplicate.title[:200]}) as a "
+            "duplicate of this one (same correlation key)."
+        },
+        actor=ACTOR,
     )
 
 

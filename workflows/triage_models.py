@@ -32,6 +32,7 @@ class Classified(BaseModel):
     confidence: float
     reasons: list[str] = Field(default_factory=list)
     next_step: NextStep
+    duplicate_of: list[str] = Field(default_factory=list)  # open incidents it repeats
 
 
 class Matched(BaseModel):

@@ -26,6 +26,10 @@ triage:
       verdict: false_positive
       confidence: 0.7
       when: {environment: "(?i)staging|dev"}
+    - id: duplicate
+      verdict: false_positive
+      confidence: 0.95
+      when: {duplicate_of_open: true}
 """
 RUNBOOK = """
 runbook:
@@ -127,6 +131,30 @@ async def test_an_ingested_incident_names_its_analysis_and_an_update_starts_none
         headers=platform.auth(org, "ANALYST"),
     )
     assert (updated.status_code, updated.json()["analysisId"]) == (200, None)
+
+
+async def test_a_duplicate_is_closed_and_noted_on_the_incident_it_repeats(
+    platform: Platform,
+) -> None:
+    org = new_org()
+    original = await _create(
+        platform, org, title="Orders queue backlog", initialCorrelationKey="q-7"
+    )
+    await eventually(lambda: _triaged(platform, org, original["id"], "needs_review"))
+    repeat = await _create(platform, org, title="Orders queue backlog", initialCorrelationKey="q-7")
+
+    triage = await eventually(
+        lambda: _triaged(platform, org, repeat["id"], "closed_false_positive")
+    )
+
+    assert triage["classification"]["duplicate_of"] == [original["id"]]
+    assert any(original["id"] in r for r in triage["classification"]["reasons"])
+    timeline = await platform.http.get(
+        f"/v1/incidents/{original['id']}/timeline", headers=platform.auth(org)
+    )
+    notes = [e for e in timeline.json()["events"] if e["type"] == "INCIDENT_NOTE_ADDED"]
+    assert any(repeat["id"] in n["payload"]["text"] for n in notes), timeline.json()
+    assert (await platform.incident(original["id"], org))["status"] == "OPEN"
 
 
 async def test_one_weak_rule_asks_a_person_instead_of_closing(platform: Platform) -> None:
