@@ -41,6 +41,7 @@ from workflows.triage_models import LearnInput, TriageInput
 
 log = logging.getLogger("fireline.dispatch")
 TRIAGE_RUN_NAME = "triage"  # as /v1/incidents/{id}/runs lists it
+LEARN_RUN_NAME = "triage-learn"
 
 
 def incident_run_id(org: str, incident_id: str, workflow_id: str, event_seq: int) -> str:
@@ -100,13 +101,15 @@ class Dispatcher:
     async def _start_learning(self, row: outbox.OutboxRow) -> str:
         """A person's verdict: the org's classifier retrains (workflows/triage_learn.py)."""
         run_id = triage_learn_run_id(row.org_id, row.incident_id, row.event_seq)
-        await self._start_own(TRIAGE_LEARN_WORKFLOW, LearnInput(org_id=row.org_id), run_id, row)
+        learn = LearnInput(org_id=row.org_id)
+        await self._start_own(TRIAGE_LEARN_WORKFLOW, LEARN_RUN_NAME, learn, run_id, row)
         return run_id
 
     async def _start_own(
-        self, workflow: str, argument: object, run_id: str, row: outbox.OutboxRow
+        self, workflow: str, run_name: str, argument: object, run_id: str, row: outbox.OutboxRow
     ) -> None:
-        """Start one of Fireline's own workflows for the row, once."""
+        """Start one of Fireline's own workflows for the row, once, and list it with the
+        incident's runs as `run_name`."""
         with contextlib.suppress(WorkflowAlreadyStartedError):  # a pass after a crash
             await self._client.start_workflow(
                 workflow,
@@ -121,6 +124,17 @@ class Dispatcher:
                     ]
                 ),
             )
+        async with self._db.session() as session:
+            await runs.record_run(
+                session,
+                run_id=run_id,
+                org_id=row.org_id,
+                incident_id=row.incident_id,
+                workflow_id=run_name,
+                plan_hash=run_name,
+                trigger=row.trigger_event or "",
+                event_seq=row.event_seq,
+            )
 
     async def _start_triage(self, row: outbox.OutboxRow) -> str:
         """Each new or re-opened incident gets one triage run (the analysis)."""
@@ -131,18 +145,7 @@ class Dispatcher:
             analysis_id=run_id,
             fireline_url=self._settings.resolved_public_url,
         )
-        await self._start_own(TRIAGE_WORKFLOW, triage, run_id, row)
-        async with self._db.session() as session:
-            await runs.record_run(
-                session,
-                run_id=run_id,
-                org_id=row.org_id,
-                incident_id=row.incident_id,
-                workflow_id=TRIAGE_RUN_NAME,
-                plan_hash=TRIAGE_RUN_NAME,
-                trigger=row.trigger_event or "",
-                event_seq=row.event_seq,
-            )
+        await self._start_own(TRIAGE_WORKFLOW, TRIAGE_RUN_NAME, triage, run_id, row)
         return run_id
 
     def _matching_plans(self, event: str, snapshot: dict[str, object]) -> list[WorkflowPlan]:

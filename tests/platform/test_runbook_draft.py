@@ -10,7 +10,7 @@ from dsl.compiler import compile_text
 from services.incidents import IncidentService
 from store.db import Database
 from store.enums import Severity
-from tests.cli.test_ingest_cli import run_fireline
+from tests.cli.test_ingest_cli import Result, run_fireline
 from tests.platform.harness import Platform
 from tests.platform.session_helpers import new_org
 
@@ -66,45 +66,18 @@ async def test_the_cli_writes_a_draft_that_fireline_lint_accepts(tmp_path: Path)
     out = tmp_path / "drafts"
     out.mkdir()
 
-    written = await asyncio.to_thread(
-        run_fireline,
-        "runbook",
-        "draft",
-        "--org",
-        "acme",
-        "--incident",
-        incident_id,
-        "--out",
-        str(out),
-        data_dir=data_dir,
-    )
-    again = await asyncio.to_thread(
-        run_fireline,
-        "runbook",
-        "draft",
-        "--org",
-        "acme",
-        "--incident",
-        incident_id,
-        "--out",
-        str(out),
-        data_dir=data_dir,
-    )
-    linted = await asyncio.to_thread(run_fireline, "lint", str(out), data_dir=data_dir)
-    missing = await asyncio.to_thread(
-        run_fireline,
-        "runbook",
-        "draft",
-        "--org",
-        "globex",
-        "--incident",
-        incident_id,
-        data_dir=data_dir,
-    )
+    def fireline(*args: str) -> Result:
+        return run_fireline(*args, data_dir=data_dir)
+
+    draft = ("runbook", "draft", "--incident", incident_id)
+    written = await asyncio.to_thread(fireline, *draft, "--org", "acme", "--out", str(out))
+    again = await asyncio.to_thread(fireline, *draft, "--org", "acme", "--out", str(out))
+    linted = await asyncio.to_thread(fireline, "lint", str(out))
+    missing = await asyncio.to_thread(fireline, *draft, "--org", "globex")
 
     assert written.returncode == 0, written.stderr
-    [draft] = list(out.iterdir())
-    assert draft.name == "checkout-latency-above-2s.yaml"
+    [written_file] = list(out.iterdir())
+    assert written_file.name == "checkout-latency-above-2s.yaml"
     assert again.returncode == 1 and "exists" in again.stderr
     assert linted.returncode == 0, linted.stdout + linted.stderr
     assert missing.returncode == 1 and incident_id in missing.stderr
