@@ -82,13 +82,16 @@ async def test_each_guide_body_is_created_then_a_repeat_is_unchanged(
     assert first.status_code == 201, first.text
     created = first.json()
     assert set(created) == RESPONSE_KEYS
-    assert (created["status"], created["analysisId"]) == ("created", None)
+    assert created["status"] == "created"
+    # The analysis the new incident gets (triage is on by default).
+    assert created["analysisId"] == f"acme:{created['incidentId']}:triage:1"
     assert created["events"][0] == "INCIDENT_CREATED"
     after_first = await counts(db)
 
     repeat = await send_example(client, analyst, name)
     assert repeat.status_code == 200, repeat.text
     assert repeat.json()["status"] == "unchanged"
+    assert repeat.json()["analysisId"] is None
     assert repeat.json()["events"] == []
     assert repeat.json()["incidentId"] == created["incidentId"]
     assert repeat.json()["evidenceBundleId"] == created["evidenceBundleId"]
