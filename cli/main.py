@@ -9,6 +9,8 @@ import typer
 app = typer.Typer(help="Fireline: incident automation on Temporal.", no_args_is_help=True)
 incidents_app = typer.Typer(help="Incident maintenance.", no_args_is_help=True)
 app.add_typer(incidents_app, name="incidents")
+users_app = typer.Typer(help="People who sign in to the console.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 runbook_app = typer.Typer(help="Runbooks: drafts to start from.", no_args_is_help=True)
 app.add_typer(runbook_app, name="runbook")
 servicenow_app = typer.Typer(help="ServiceNow: first sync of incidents.", no_args_is_help=True)
@@ -70,6 +72,19 @@ def servicenow_import(
     raise typer.Exit(
         import_command(org=org, query=query, connection=connection, page_size=page_size)
     )
+
+
+@users_app.command("add")
+def users_add(
+    org: str = typer.Option(..., help="Organisation the user belongs to"),
+    role: str = typer.Option(..., help="ORG_ADMIN, SRE_LEAD, ONCALL_ENGINEER, ANALYST or VIEWER"),
+    email: str = typer.Option(..., help="Address the user signs in with"),
+) -> None:
+    """Add a console user; the password is read from standard input, or generated and
+    printed when none is given."""
+    from cli.users import add_command
+
+    raise typer.Exit(add_command(org=org, role=role, email=email))
 
 
 @runbook_app.command("draft")

@@ -270,6 +270,19 @@ class OrgSettingsModel(Base):
     triage: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # guardrails (migration 0006)
 
 
+class UserModel(Base):
+    """A person who signs in to the console; the password is kept as a bcrypt hash only."""
+
+    __tablename__ = "users"
+    __table_args__ = (Index("ix_users_org_id", "org_id"),)
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-cased
+    org_id: Mapped[str] = mapped_column(ORG_ID)
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
 class TriageModelRow(Base):
     """An org's learned triage classifier (services/triage_learn.py): plain JSON data,
     never a pickle, so reading it back can never run code."""
