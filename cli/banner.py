@@ -14,12 +14,15 @@ DEMO_JIRA_MODULE = "tests.fakes.demo_jira"
 DEMO_JIRA_CONNECTION = "jira"  # the connection name tests.fakes.demo_jira writes
 
 
-def banner_text(settings: Settings, token: str, registry: WorkflowRegistry) -> str:
-    """The whole banner; `registry` has been reloaded from the same settings as the API."""
+def banner_text(
+    settings: Settings, token: str, registry: WorkflowRegistry, sign_in: str = ""
+) -> str:
+    """The whole banner; `registry` has been reloaded from the same settings as the API.
+    `sign_in`: how the first admin signs in to the console."""
     api = f"http://{settings.api_host}:{settings.api_port}"
     return "\n".join(
         [
-            _places(settings, api),
+            _places(settings, api) + sign_in,
             _token(token),
             _workflows(settings, registry, api),
             _try_it(api),
@@ -53,6 +56,7 @@ def _relative_or_absolute(python: Path) -> str:
 def _places(settings: Settings, api: str) -> str:
     return f"""
 Fireline is up.
+  Console      {api}/
   API          {api}
   API docs     {api}/docs
   Temporal UI  {settings.resolved_temporal_ui_url}

@@ -12,7 +12,7 @@ from core.settings import Settings
 
 
 def serve_api() -> None:
-    from api.app import create_app
+    from console.app import create_app
 
     settings = Settings()
     configure_logging(settings.log_level)

@@ -14,6 +14,7 @@ import httpx
 from api.auth import issue_token
 from cli.banner import banner_text
 from cli.supervisor import ChildExitedError, Supervisor
+from cli.users import ensure_first_admin
 from core.settings import Settings
 from services.workflow_registry import WorkflowRegistry
 from workflows.names import SEARCH_ATTRIBUTES
@@ -155,4 +156,7 @@ def _print_banner(settings: Settings) -> None:
     # The same registry the API built at start, so the banner says what the API will run.
     registry = WorkflowRegistry(settings.workflows_dir, settings.resolved_providers_file)
     registry.reload()
-    print(banner_text(settings, token, registry), flush=True)
+    email, password = ensure_first_admin(settings)
+    shown = password or f"(as first set; its file in {settings.resolved_data_dir} is gone)"
+    sign_in = f"  Sign in      {email} / {shown}\n"
+    print(banner_text(settings, token, registry, sign_in), flush=True)

@@ -23,8 +23,8 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureEr
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from api.auth import issue_token
+from console.app import create_app
 from core.settings import Settings
 from store.db import Database
 from worker import build_worker

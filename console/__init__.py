@@ -1,0 +1,1 @@
+"""The console: server-rendered pages for people, on the same services as the API."""

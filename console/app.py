@@ -1,0 +1,25 @@
+"""The whole application: the API under /v1 and the console's pages beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.app import create_app as create_api
+from console import live, pages
+from console.session import CsrfRefused
+from core.settings import Settings
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = create_api(settings)
+    app.include_router(pages.router)
+    app.include_router(live.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_exception_handler(pages.SignInNeeded, pages.sign_in_redirect)
+    app.add_exception_handler(CsrfRefused, pages.csrf_refused)
+    return app

@@ -1,0 +1,154 @@
+"""The console's pages: sign in and out, incidents (live), one incident with its triage.
+
+Like the API's routes, each parses, calls a service, renders. A page for something the
+signed-in person may not see is the same 404 page as for something that does not exist.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api.auth import Principal, Role
+from api.dependencies import IncidentServiceDep, TriageServiceDep
+from console.session import (
+    CSRF_FIELD,
+    check_csrf,
+    check_same_origin,
+    csrf_token,
+    end_session,
+    signed_in,
+    start_session,
+    state_of,
+)
+from core.errors import NotFoundError
+from services.users import UserService
+from store.records import IncidentFilters
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+WRITERS = (Role.ORG_ADMIN, Role.SRE_LEAD, Role.ONCALL_ENGINEER, Role.ANALYST)
+PAGE_SIZE = 50
+
+router = APIRouter(include_in_schema=False)
+
+
+class SignInNeeded(Exception):
+    """The page needs a signed-in person: go to /login."""
+
+
+def person(request: Request) -> Principal:
+    principal = signed_in(request)
+    if principal is None:
+        raise SignInNeeded
+    return principal
+
+
+Person = Annotated[Principal, Depends(person)]
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    principal = signed_in(request)
+    context |= {"me": principal, "csrf": csrf_token(request) if principal else ""}
+    context["can_write"] = principal is not None and principal.has_any_role(WRITERS)
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+
+
+@router.get("/login")
+async def login_page(request: Request) -> Response:
+    if signed_in(request) is not None:
+        return RedirectResponse("/", status_code=303)
+    return render(request, "login.html")
+
+
+@router.post("/login")
+async def login(
+    request: Request, email: Annotated[str, Form()], password: Annotated[str, Form()]
+) -> Response:
+    check_same_origin(request)
+    user = await UserService(state_of(request).db).authenticate(email, password)
+    if user is None:
+        return render(request, "login.html", 401, error="Wrong email or password.", email=email)
+    response = RedirectResponse("/", status_code=303)
+    start_session(request, response, org=user.org_id, role=user.role, email=user.email)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    response = RedirectResponse("/login", status_code=303)
+    end_session(response)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+async def incidents_page(
+    request: Request, me: Person, incidents: IncidentServiceDep, q: str = "", status: str = ""
+) -> Response:
+    page = await _incidents(incidents, me, q, status)
+    return render(request, "incidents.html", incidents=page.items, q=q, status=status)
+
+
+@router.get("/fragments/incidents", response_class=HTMLResponse)
+async def incidents_rows(
+    request: Request, me: Person, incidents: IncidentServiceDep, q: str = "", status: str = ""
+) -> Response:
+    page = await _incidents(incidents, me, q, status)
+    return render(request, "_incident_rows.html", incidents=page.items)
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+async def incident_page(
+    request: Request,
+    incident_id: str,
+    me: Person,
+    incidents: IncidentServiceDep,
+    triage: TriageServiceDep,
+) -> Response:
+    try:
+        incident = await incidents.get(org_id=me.org, incident_id=incident_id)
+        events = await incidents.timeline(org_id=me.org, incident_id=incident_id)
+    except NotFoundError:
+        return render(request, "not_found.html", 404)
+    return render(
+        request, "incident.html", incident=incident, events=events, triage=incident.triage or {}
+    )
+
+
+@router.post("/incidents/{incident_id}/verdict")
+async def incident_verdict(
+    request: Request,
+    incident_id: str,
+    me: Person,
+    triage: TriageServiceDep,
+    verdict: Annotated[str, Form()],
+    note: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    if not me.has_any_role(WRITERS):
+        return render(request, "not_found.html", 404)
+    try:
+        await triage.record_verdict(
+            org_id=me.org, incident_id=incident_id, verdict=verdict, note=note or None, actor=me.sub
+        )
+    except NotFoundError:
+        return render(request, "not_found.html", 404)
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+async def _incidents(incidents: Any, me: Principal, q: str, status: str) -> Any:
+    filters = IncidentFilters(statuses=(status.upper(),) if status else (), text=q or None)
+    return await incidents.list(org_id=me.org, filters=filters, limit=PAGE_SIZE)
+
+
+def sign_in_redirect(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/login", status_code=303)
+
+
+def csrf_refused(request: Request, exc: Exception) -> Response:
+    return render(request, "refused.html", 403, reason=str(exc))
