@@ -10,11 +10,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.auth import Principal, Role
-from api.dependencies import IncidentServiceDep, TriageServiceDep
+from api.dependencies import (
+    IncidentServiceDep,
+    RunbookCatalogDep,
+    TicketServiceDep,
+    TriageServiceDep,
+)
 from console.session import (
     CSRF_FIELD,
     check_csrf,
@@ -101,6 +106,24 @@ async def incidents_rows(
     return render(request, "_incident_rows.html", incidents=page.items)
 
 
+@router.get("/tickets", response_class=HTMLResponse)
+async def tickets_page(
+    request: Request,
+    me: Person,
+    tickets: TicketServiceDep,
+    q: str = "",
+    classification: str = "",
+) -> Response:
+    """The documents' Tickets tab: cards with classification and session status."""
+    known = ("false_positive", "true_positive", "uncertain")
+    chosen = (classification,) if classification in known else ()
+    filters = IncidentFilters(text=q or None, classifications=chosen)
+    page = await tickets.list(
+        org_id=me.org, filters=filters, limit=PAGE_SIZE, cursor=None, sort="-created_at"
+    )
+    return render(request, "tickets.html", tickets=page.items, q=q, classification=classification)
+
+
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
 async def incident_page(
     request: Request,
@@ -116,6 +139,21 @@ async def incident_page(
         return render(request, "not_found.html", 404)
     return render(
         request, "incident.html", incident=incident, events=events, triage=incident.triage or {}
+    )
+
+
+@router.get("/incidents/{incident_id}/runbook-draft.yaml")
+async def runbook_draft(
+    request: Request, incident_id: str, me: Person, catalog: RunbookCatalogDep
+) -> Response:
+    """The draft runbook for this incident, as a file to save and edit."""
+    try:
+        draft = await catalog.draft(me.org, incident_id)
+    except NotFoundError:
+        return render(request, "not_found.html", 404)
+    disposition = f'attachment; filename="{draft.file_name}"'
+    return PlainTextResponse(
+        draft.yaml, media_type="application/yaml", headers={"Content-Disposition": disposition}
     )
 
 

@@ -27,6 +27,7 @@ MIN_PER_CLASS = 5
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 _DIGITS = re.compile(r"\d+")
 _SHOWN_WORDS = 3
+_TOP_TERMS = 10
 _FIELDS = ("service", "source_type", "severity", "environment")
 
 
@@ -70,6 +71,7 @@ def train(examples: Sequence[LabelledIncident]) -> dict[str, Any] | None:
         "intercept": float(model.intercept_[0]),
         "platt": [float(platt.coef_[0][0]), float(platt.intercept_[0])],
         "counts": {"false_positive": counts[1], "true_positive": counts[0]},
+        "top_terms": _top_terms(vectorizer.vocabulary_, model.coef_[0]),
     }
 
 
@@ -95,10 +97,21 @@ def features_text(incident: Mapping[str, Any]) -> str:
     parts = [str(incident.get("title") or ""), str(incident.get("description") or "")]
     for field in _FIELDS:
         value = incident.get(field)
+        if field == "source_type":  # snapshots say source_type; a hand-made dict may say source
+            value = value or incident.get("source")
         if isinstance(value, str) and value:
             parts.append(f"{field}_{_token_safe(value)}")
     parts += [f"tag_{_token_safe(str(tag))}" for tag in incident.get("tags") or []]
     return _DIGITS.sub("0", " ".join(parts).lower())
+
+
+def _top_terms(vocabulary: Mapping[str, int], coef: Sequence[float]) -> dict[str, list[str]]:
+    """The terms that most say each kind, for a person looking at what the org taught it."""
+    ranked = sorted(vocabulary, key=lambda term: float(coef[vocabulary[term]]))
+    return {
+        "false_positive": [t for t in reversed(ranked) if coef[vocabulary[t]] > 0][:_TOP_TERMS],
+        "true_positive": [t for t in ranked if coef[vocabulary[t]] < 0][:_TOP_TERMS],
+    }
 
 
 def _weights(state: Mapping[str, Any], text: str) -> dict[str, float]:

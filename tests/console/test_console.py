@@ -123,3 +123,19 @@ async def test_a_state_change_from_another_origin_is_refused(
     )
     said = [e for e in timeline.json()["events"] if e["payload"].get("stage") == "verdict"]
     assert said == []
+
+
+async def test_a_notification_pops_up_as_a_toast_with_its_links(
+    browser: Browser, console: Platform
+) -> None:
+    page = await signed_in(browser, console, await add_user(console, "e@acme.test", "SRE_LEAD"))
+
+    incident = await console.create_incident("acme", title="Canary probe failed: search")
+
+    toast = page.locator(".toast", has_text="False positive closed")
+    await expect(toast).to_be_visible(timeout=15_000)
+    await expect(toast.get_by_role("link", name="Incident")).to_have_attribute(
+        "href", f"http://127.0.0.1:{console.settings.api_port}/v1/incidents/{incident['id']}"
+    )
+    await toast.get_by_role("button", name="Dismiss").click()
+    await expect(toast).to_have_count(0)

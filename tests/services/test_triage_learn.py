@@ -59,6 +59,20 @@ def test_it_learns_what_people_said_and_names_the_telling_words() -> None:
     assert "40 verdict(s)" in fp.reason
 
 
+def test_the_model_keeps_the_terms_that_say_each_kind() -> None:
+    state = train(noise(20) + real(20))
+    assert state is not None
+
+    assert "canary" in state["top_terms"]["false_positive"]
+    assert "production" in state["top_terms"]["true_positive"]
+    assert not set(state["top_terms"]["false_positive"]) & set(state["top_terms"]["true_positive"])
+
+
+def test_source_and_source_type_are_the_same_field() -> None:
+    assert features_text({"source": "Grafana"}) == features_text({"source_type": "grafana"})
+    assert "source_type_grafana" in features_text({"source": "Grafana"})
+
+
 def test_the_model_is_plain_json_and_predicts_the_same_after_a_round_trip() -> None:
     state = train(noise(10) + real(10))
     assert state is not None
