@@ -140,7 +140,7 @@ class SessionActivities:
             }
         ]
         if incident_id:
-            incident = self._deps.link(f"/v1/incidents/{quote(incident_id, safe='')}")
+            incident = self._deps.link(f"/incidents/{quote(incident_id, safe='')}")  # console
             links.append({"text": "Incident", "url": incident, "external": False})
         return links
 

@@ -170,7 +170,8 @@ class TriageService:
         self, session: Any, triage: TriageInput, snapshot: IncidentSnapshot, reason: str
     ) -> None:
         base = triage.fireline_url.rstrip("/")
-        incident = f"{base}/v1/incidents/{quote(triage.incident_id, safe='')}"
+        quoted = quote(triage.incident_id, safe="")
+        incident = f"{base}/v1/incidents/{quoted}"
         await add_notification(
             session,
             org_id=triage.org_id,
@@ -179,7 +180,7 @@ class TriageService:
             '{"verdict": "true_positive"}',
             severity="info",
             links=[
-                {"text": "Incident", "url": incident, "external": False},
+                {"text": "Incident", "url": f"{base}/incidents/{quoted}", "external": False},
                 {"text": "Triage", "url": f"{incident}/triage", "external": False},
             ],
             incident_id=triage.incident_id,

@@ -202,7 +202,8 @@ class TriageDecider:
         incident = f"{base}/v1/incidents/{quote(triage.incident_id, safe='')}"
         suggested = matches[:SUGGESTED]
         lines = [f"{m['runbook_id']} ({m['confidence']:.2f})" for m in suggested]
-        links = [{"text": "Incident", "url": incident, "external": False}] + [
+        page = f"{base}/incidents/{quote(triage.incident_id, safe='')}"  # the console's
+        links = [{"text": "Incident", "url": page, "external": False}] + [
             {
                 "text": f"Execute {m['runbook_id']}",
                 "url": f"{incident}/runbooks/{quote(m['runbook_id'], safe='')}/execute",

@@ -20,7 +20,7 @@ class RenderContext:
         base_url = run_input.fireline_url.rstrip("/")
         fireline = {"url": base_url}
         if incident_id:
-            fireline["incident_url"] = f"{base_url}/v1/incidents/{incident_id}"
+            fireline["incident_url"] = f"{base_url}/incidents/{incident_id}"  # the console page
         base = {
             "incident": incident,
             "steps": {},

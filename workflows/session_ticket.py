@@ -51,5 +51,5 @@ def _links(session: SessionInput, incident_id: str | None) -> list[str]:
     base = session.fireline_url.rstrip("/")
     links = [f"Session: {base}/v1/sessions/{quote(session.session_id, safe=':')}"]
     if incident_id:
-        links.append(f"Incident: {base}/v1/incidents/{quote(incident_id, safe='')}")
+        links.append(f"Incident: {base}/incidents/{quote(incident_id, safe='')}")
     return links

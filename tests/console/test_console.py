@@ -135,7 +135,7 @@ async def test_a_notification_pops_up_as_a_toast_with_its_links(
     toast = page.locator(".toast", has_text="False positive closed")
     await expect(toast).to_be_visible(timeout=15_000)
     await expect(toast.get_by_role("link", name="Incident")).to_have_attribute(
-        "href", f"http://127.0.0.1:{console.settings.api_port}/v1/incidents/{incident['id']}"
+        "href", f"http://127.0.0.1:{console.settings.api_port}/incidents/{incident['id']}"
     )
     await toast.get_by_role("button", name="Dismiss").click()
     await expect(toast).to_have_count(0)

@@ -60,7 +60,8 @@ async def test_incident_opens_ticket_writes_it_back_and_notifies(
     links = {link["text"]: link for link in event["data"]["links"]}
     assert links["OPS-1"] == {"text": "OPS-1", "url": enrichments["ticket_url"], "external": True}
     incident_link = links[f"Incident {incident['id']}"]
-    assert incident_link["url"].endswith(f"/v1/incidents/{incident['id']}")
+    assert incident_link["url"].endswith(f"/incidents/{incident['id']}")  # the console page
+    assert "/v1/" not in incident_link["url"]
     assert incident_link["external"] is False
 
 

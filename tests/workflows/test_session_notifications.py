@@ -108,7 +108,7 @@ def outcome_notes(notes: list[Notification]) -> list[Notification]:
 def expected_links(session_id: str, incident_id: str) -> list[dict[str, object]]:
     return [
         {"text": "Session", "url": f"{PUBLIC_URL}/v1/sessions/{session_id}", "external": False},
-        {"text": "Incident", "url": f"{PUBLIC_URL}/v1/incidents/{incident_id}", "external": False},
+        {"text": "Incident", "url": f"{PUBLIC_URL}/incidents/{incident_id}", "external": False},
     ]
 
 

@@ -115,7 +115,7 @@ async def test_a_resolved_session_notes_and_resolves_the_servicenow_ticket(
     [note] = servicenow.notes(ticket["sys_id"])
     assert note.startswith(final.outcome.summary)
     assert f"Session: http://fireline.test/v1/sessions/{handle.id}" in note
-    assert f"Incident: http://fireline.test/v1/incidents/{incident['id']}" in note
+    assert f"Incident: http://fireline.test/incidents/{incident['id']}" in note
 
 
 async def test_an_escalated_session_hands_the_servicenow_ticket_to_the_group(
