@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.auth import Principal, Role
 from api.dependencies import (
+    ApprovalServiceDep,
     IncidentServiceDep,
     RunbookCatalogDep,
     TicketServiceDep,
@@ -30,7 +31,8 @@ from console.session import (
     start_session,
     state_of,
 )
-from core.errors import NotFoundError
+from core.errors import ConflictError, ForbiddenError, NotFoundError
+from core.ids import utcnow
 from services.users import UserService
 from store.records import IncidentFilters
 
@@ -140,6 +142,41 @@ async def incident_page(
     return render(
         request, "incident.html", incident=incident, events=events, triage=incident.triage or {}
     )
+
+
+@router.get("/approvals", response_class=HTMLResponse)
+async def approvals_page(request: Request, me: Person, approvals: ApprovalServiceDep) -> Response:
+    """The agent dashboard: the steps waiting for a decision, oldest first."""
+    pending = await approvals.pending(me.org, me)
+    return render(request, "approvals.html", pending=pending, now=utcnow())
+
+
+@router.get("/fragments/approvals-count", response_class=HTMLResponse)
+async def approvals_count(request: Request, me: Person, approvals: ApprovalServiceDep) -> Response:
+    waiting = [p for p in await approvals.pending(me.org, me) if p.can_decide]
+    return render(request, "_approvals_count.html", count=len(waiting))
+
+
+@router.post("/approvals/{session_id}/{step}")
+async def decide_step(
+    request: Request,
+    session_id: str,
+    step: str,
+    me: Person,
+    approvals: ApprovalServiceDep,
+    decision: Annotated[str, Form()],
+    note: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    try:
+        await approvals.decide(me.org, session_id, step, decision == "approve", me, note or None)
+    except (NotFoundError, ForbiddenError, ConflictError) as refused:
+        pending = await approvals.pending(me.org, me)
+        return render(
+            request, "approvals.html", 409, pending=pending, now=utcnow(), error=str(refused)
+        )
+    return RedirectResponse("/approvals", status_code=303)
 
 
 @router.get("/incidents/{incident_id}/runbook-draft.yaml")

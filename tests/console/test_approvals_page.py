@@ -1,0 +1,72 @@
+"""The approvals dashboard in a real browser: a second person approves the step a
+session waits for, the badge counts what waits for them, and the session goes on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.async_api import Browser, expect
+
+from tests.console.conftest import add_user, signed_in
+from tests.platform.harness import Platform, eventually
+from tests.platform.session_helpers import add_runbook, started, wait_for_status
+
+GATED = """
+runbook:
+  id: gated-touch
+  name: Touch a file once approved
+  approval: {roles: [SRE_LEAD], timeout: 1h}
+  inputs:
+    - {name: out, type: string, required: true}
+  steps:
+    - name: touch
+      run: "touch {{ inputs.out }}/approved"
+      connector: local
+      requires_approval: true
+"""
+
+
+async def _waiting(console: Platform, session_id: str) -> bool:
+    response = await console.http.get(f"/v1/sessions/{session_id}", headers=console.auth("acme"))
+    return bool(response.json().get("status") == "waiting_approval")
+
+
+async def test_a_second_person_approves_from_the_dashboard(
+    browser: Browser, console: Platform, tmp_path: Path
+) -> None:
+    await add_runbook(console, "gated-touch", GATED)
+    incident = await console.create_incident("acme", title="Needs a careful touch")
+    session = await started(
+        console, "acme", incident["id"], "gated-touch", inputs={"out": str(tmp_path)}
+    )
+    await eventually(lambda: _waiting(console, session["session_id"]))
+    page = await signed_in(browser, console, await add_user(console, "lead@acme.test", "SRE_LEAD"))
+
+    await page.goto("/approvals")
+    await expect(page.locator("#approvals-count")).to_have_text("1")
+    row = page.locator("tr", has_text="gated-touch")
+    await expect(row).to_contain_text("touch")
+    await row.get_by_label("Note").fill("looked at it, go")
+    await row.get_by_role("button", name="Approve").click()
+
+    await expect(page.get_by_text("Nothing waits for a decision.")).to_be_visible()
+    await expect(page.locator("#approvals-count")).to_have_text("0")
+    done = await wait_for_status(console, "acme", session["session_id"], "completed")
+    assert done["steps"][0]["approved_by"] == "lead@acme.test"
+    assert (tmp_path / "approved").exists()
+
+
+async def test_a_viewer_cannot_decide(browser: Browser, console: Platform, tmp_path: Path) -> None:
+    await add_runbook(console, "gated-touch", GATED)
+    incident = await console.create_incident("acme", title="Needs a careful touch")
+    session = await started(
+        console, "acme", incident["id"], "gated-touch", inputs={"out": str(tmp_path)}
+    )
+    await eventually(lambda: _waiting(console, session["session_id"]))
+    page = await signed_in(browser, console, await add_user(console, "view@acme.test", "VIEWER"))
+
+    await page.goto("/approvals")
+
+    row = page.locator("tr", has_text="gated-touch")
+    await expect(row).to_contain_text("not yours to decide")
+    await expect(row.get_by_role("button", name="Approve")).to_have_count(0)
