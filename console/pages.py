@@ -16,11 +16,13 @@ from fastapi.templating import Jinja2Templates
 from api.auth import Principal, Role
 from api.dependencies import (
     ApprovalServiceDep,
+    FormServiceDep,
     IncidentServiceDep,
     RunbookCatalogDep,
     TicketServiceDep,
     TriageServiceDep,
 )
+from console.incident_form import enrichment_values, field_errors
 from console.session import (
     CSRF_FIELD,
     check_csrf,
@@ -31,9 +33,10 @@ from console.session import (
     start_session,
     state_of,
 )
-from core.errors import ConflictError, ForbiddenError, NotFoundError
+from core.errors import ConflictError, FieldErrors, ForbiddenError, InvalidInputError, NotFoundError
 from core.ids import utcnow
 from services.users import UserService
+from store.enums import Severity
 from store.records import IncidentFilters
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -106,6 +109,29 @@ async def incidents_rows(
 ) -> Response:
     page = await _incidents(incidents, me, q, status)
     return render(request, "_incident_rows.html", incidents=page.items)
+
+
+@router.get("/fragments/create-incident", response_class=HTMLResponse)
+async def create_incident_form(request: Request, me: Person, forms: FormServiceDep) -> Response:
+    return render(request, "_create_incident.html", fields=await _form_fields(forms, me), values={})
+
+
+@router.post("/incidents", response_class=HTMLResponse)
+async def create_incident(
+    request: Request, me: Person, incidents: IncidentServiceDep, forms: FormServiceDep
+) -> Response:
+    posted = {key: str(value) for key, value in (await request.form()).items()}
+    check_csrf(request, posted.get(CSRF_FIELD))
+    fields = await _form_fields(forms, me)
+    if not me.has_any_role(WRITERS):
+        errors = {"title": "your role may not create incidents"}
+    else:
+        errors = await _created_or_errors(incidents, me, fields, posted)
+    if errors:
+        return render(
+            request, "_create_incident.html", fields=fields, values=posted, errors=errors
+        )
+    return Response(status_code=204, headers={"HX-Trigger": "incident-created"})
 
 
 @router.get("/tickets", response_class=HTMLResponse)
@@ -214,6 +240,35 @@ async def incident_verdict(
     except NotFoundError:
         return render(request, "not_found.html", 404)
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+async def _form_fields(forms: Any, me: Principal) -> list[Any]:
+    try:
+        return list((await forms.current(org_id=me.org)).schema.fields)
+    except NotFoundError:  # the org has no form: the standard fields only
+        return []
+
+
+async def _created_or_errors(
+    incidents: Any, me: Principal, fields: list[Any], posted: dict[str, str]
+) -> dict[str, str]:
+    if not posted.get("title", "").strip():
+        return {"title": "a title is required"}
+    try:
+        await incidents.create(
+            org_id=me.org,
+            actor=me.sub,
+            title=posted["title"].strip()[:500],
+            severity=Severity(posted.get("severity") or "SEV3"),
+            service=posted.get("service") or None,
+            description=posted.get("description") or None,
+            enrichments=enrichment_values(fields, posted) or None,
+        )
+    except FieldErrors as problems:
+        return field_errors(problems.problems)
+    except (InvalidInputError, ValueError) as problem:
+        return {"title": str(problem)}
+    return {}
 
 
 async def _incidents(incidents: Any, me: Principal, q: str, status: str) -> Any:

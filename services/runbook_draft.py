@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from dsl.runbook_plan import SEVERITIES
+
 MAX_KEYWORDS = 4
 MAX_ID = 60
 FALLBACK_ID = "draft-runbook"
@@ -23,11 +25,12 @@ SERVICE = "{{ inputs.service | default(incident.service, true) }}"
 _STOPWORDS = frozenset(
     (  # noqa: SIM905 - a list of words reads better as words
         "a an and are as at be by for from has have in is it its of on or the this to was "
-        "were with after above below over under than down up all any every not no alert "
+        "were with after above below over under than up all any every not no alert "
         "alerts firing triggered resolved incident error errors issue problem"
     ).split()
 )
-_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
+_WORD = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
+_UNSAFE_IN_COMMENT = re.compile(r"[^A-Za-z0-9_.:-]+")
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ def draft_runbook(incident: Mapping[str, Any], *, taken: Collection[str] = ()) -
     title = str(incident.get("title") or "").strip()
     runbook_id = _free(_slug(title), set(taken))
     header = (
-        f"# Draft runbook written by Fireline from incident {incident.get('id', '?')}.\n"
+        f"# Draft runbook written by Fireline from incident {_comment_safe(incident.get('id'))}.\n"
         "# Replace every TODO command with the real one, check the match and the target,\n"
         "# run `fireline lint` and commit it to the workflows directory.\n"
     )
@@ -60,8 +63,8 @@ def _runbook(runbook_id: str, title: str, incident: Mapping[str, Any]) -> dict[s
     match: dict[str, Any] = {"keywords": keywords_of(title)}
     if isinstance(service, str) and service.strip():
         match["services"] = [service.strip()]
-    if isinstance(severity, str) and severity:
-        match["severities"] = [severity]
+    if isinstance(severity, str) and severity.strip().upper() in SEVERITIES:
+        match["severities"] = [severity.strip().upper()]
     return {
         "id": runbook_id,
         "name": f"Fix: {title}"[:200] if title else "Draft runbook",
@@ -91,13 +94,19 @@ def _runbook(runbook_id: str, title: str, incident: Mapping[str, Any]) -> dict[s
 
 
 def keywords_of(title: str) -> list[str]:
-    """Up to MAX_KEYWORDS telling words of the title, in order."""
+    """Up to MAX_KEYWORDS telling words of the title, in order: no stopwords, numbers
+    or words of two letters or fewer ("5xx" and "eu-west-1" stay)."""
     words: list[str] = []
     for word in _WORD.findall(title.lower()):
-        if len(word) > 2 and word not in _STOPWORDS and word not in words:
+        telling = len(word) > 2 and word not in _STOPWORDS and re.search("[a-z]", word)
+        if telling and word not in words:
             words.append(word)
-    digits = [w for w in re.findall(r"\b\d+xx\b", title.lower()) if w not in words]
-    return (words + digits)[:MAX_KEYWORDS]
+    return words[:MAX_KEYWORDS]
+
+
+def _comment_safe(incident_id: Any) -> str:
+    """The incident's id on one comment line: no line break can end the comment."""
+    return _UNSAFE_IN_COMMENT.sub("_", str(incident_id or "?"))[:80]
 
 
 def _free(runbook_id: str, taken: set[str]) -> str:

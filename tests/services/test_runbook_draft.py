@@ -4,12 +4,21 @@ only."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dsl.compiler import compile_text
-from services.runbook_draft import FALLBACK_ID, draft_runbook
+from services.runbook_draft import FALLBACK_ID, draft_runbook, keywords_of
+from tests.cli.test_ingest_cli import run_fireline
+
+CHECKOUT = {
+    "id": "inc_1",
+    "title": "Checkout 5xx errors above 5%",
+    "service": "checkout",
+    "severity": "SEV2",
+}
 
 
 def compiled(incident: dict[str, Any], **kw: Any) -> Any:
@@ -21,13 +30,7 @@ def compiled(incident: dict[str, Any], **kw: Any) -> Any:
 
 
 def test_a_typical_incident_drafts_a_runbook_that_compiles_and_fits_it() -> None:
-    incident = {
-        "id": "inc_1",
-        "title": "Checkout 5xx errors above 5%",
-        "service": "checkout",
-        "severity": "SEV2",
-    }
-    draft, plan = compiled(incident)
+    draft, plan = compiled(CHECKOUT)
 
     assert draft.yaml.startswith("# Draft runbook written by Fireline from incident inc_1.")
     assert (draft.runbook_id, draft.file_name) == (
@@ -46,6 +49,7 @@ def test_a_typical_incident_drafts_a_runbook_that_compiles_and_fits_it() -> None
     "title",
     [
         'it\'s "bad": {{ steps.look.stdout }} # not a comment',
+        "{{ steps.x }}: # {% if 1 %}",
         "line one\nline two: $(rm -rf /)",
         "🚒 Feuer im Rechenzentrum",
         "x" * 500,
@@ -57,6 +61,7 @@ def test_hostile_titles_stay_data(title: str) -> None:
     commands = [s.run or "" for s in plan.all_steps()]
     assert all(title not in c and "rm -rf" not in c for c in commands)
     assert plan.name.startswith("Fix: ")
+    assert title in plan.description
     assert len(draft.runbook_id) <= 60
 
 
@@ -70,3 +75,37 @@ def test_an_incident_with_nothing_but_a_title_still_compiles() -> None:
 def test_the_id_is_one_no_loaded_runbook_has() -> None:
     draft, plan = compiled({"title": "Disk full"}, taken={"disk-full", "disk-full-2"})
     assert draft.runbook_id == plan.id == "disk-full-3"
+
+
+def test_severities_the_compiler_does_not_know_are_left_out() -> None:
+    _, plan = compiled({"title": "Slow", "severity": "sev1"})
+    assert plan.match.severities == ("SEV1",)
+    _, plan = compiled({"title": "Slow", "severity": "critical"})
+    assert plan.match.severities == ()
+
+
+def test_the_incident_id_cannot_break_out_of_the_header_comment() -> None:
+    draft, plan = compiled({**CHECKOUT, "id": "inc\nrunbook: {id: evil}"})
+    assert plan.id == "checkout-5xx-errors-above-5"
+    assert draft.yaml.splitlines()[1].startswith("# ")
+
+
+def test_keywords_keep_title_order_and_drop_numbers_and_short_words() -> None:
+    assert keywords_of("Payment API latency > 2s on eu-west-1 (500 ms)") == [
+        "payment",
+        "api",
+        "latency",
+        "eu-west-1",
+    ]
+    assert keywords_of("Checkout down") == ["checkout", "down"]
+
+
+def test_fireline_lint_accepts_the_draft(tmp_path: Path) -> None:
+    draft = draft_runbook(CHECKOUT)
+    (tmp_path / "drafts").mkdir()
+    (tmp_path / "drafts" / draft.file_name).write_text(draft.yaml, encoding="utf-8")
+
+    result = run_fireline("lint", str(tmp_path / "drafts"), data_dir=tmp_path / "data")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"runbook {draft.runbook_id}" in result.stdout
