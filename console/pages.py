@@ -128,9 +128,7 @@ async def create_incident(
     else:
         errors = await _created_or_errors(incidents, me, fields, posted)
     if errors:
-        return render(
-            request, "_create_incident.html", fields=fields, values=posted, errors=errors
-        )
+        return render(request, "_create_incident.html", fields=fields, values=posted, errors=errors)
     return Response(status_code=204, headers={"HX-Trigger": "incident-created"})
 
 
