@@ -7,6 +7,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, expect
 
+from api.auth import issue_token
 from tests.console.conftest import add_user, signed_in
 from tests.platform.harness import Platform, eventually
 from tests.platform.session_helpers import add_runbook, started, wait_for_status
@@ -24,6 +25,11 @@ runbook:
       connector: local
       requires_approval: true
 """
+
+
+def _token(console: Platform, sub: str) -> str:
+    secret = console.settings.effective_jwt_secret()
+    return issue_token(secret, org="acme", roles=["SRE_LEAD"], sub=sub)
 
 
 async def _waiting(console: Platform, session_id: str) -> bool:
@@ -70,3 +76,29 @@ async def test_a_viewer_cannot_decide(browser: Browser, console: Platform, tmp_p
     row = page.locator("tr", has_text="gated-touch")
     await expect(row).to_contain_text("not yours to decide")
     await expect(row.get_by_role("button", name="Approve")).to_have_count(0)
+
+
+async def test_the_session_page_follows_the_step_live_after_an_approval(
+    browser: Browser, console: Platform, tmp_path: Path
+) -> None:
+    await add_runbook(console, "gated-touch", GATED)
+    incident = await console.create_incident("acme", title="Watch it run")
+    session = await started(
+        console, "acme", incident["id"], "gated-touch", inputs={"out": str(tmp_path)}
+    )
+    await eventually(lambda: _waiting(console, session["session_id"]))
+    page = await signed_in(browser, console, await add_user(console, "w@acme.test", "SRE_LEAD"))
+
+    await page.goto(f"/sessions/{session['session_id']}")
+    await expect(page.locator(".session-status")).to_have_text("waiting approval")
+    approved = await console.http.post(
+        f"/v1/sessions/{session['session_id']}/steps/touch/approve",
+        json={"note": "from the API"},
+        headers={"Authorization": f"Bearer {_token(console, 'second-lead')}"},
+    )
+    assert approved.status_code == 200, approved.text
+
+    # No reload: the page fetches its body again while the session runs.
+    await expect(page.locator(".session-status")).to_have_text("completed", timeout=20_000)
+    await expect(page.locator("tr[data-step='touch'] .step-status")).to_have_text("succeeded")
+    await expect(page.get_by_role("button", name="Cancel session")).to_have_count(0)
