@@ -1,0 +1,43 @@
+"""Workflows, runbooks and triage rules in the console: each file with its lint state
+(errors at file:line), active or inactive and why; an ORG_ADMIN reloads them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.auth import Role
+from api.dependencies import RegistryDep
+from console.pages import Person, render
+from console.session import CSRF_FIELD, check_csrf, state_of
+from services.reload import reload_definitions
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/workflows", response_class=HTMLResponse)
+async def workflows_page(request: Request, me: Person, registry: RegistryDep) -> Response:
+    return render(
+        request,
+        "workflows.html",
+        workflows=registry.entries,
+        runbooks=registry.runbooks,
+        triage_files=registry.triage_files,
+        can_reload=me.has_any_role((Role.ORG_ADMIN,)),
+    )
+
+
+@router.post("/workflows/reload")
+async def reload(
+    request: Request,
+    me: Person,
+    registry: RegistryDep,
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    if me.has_any_role((Role.ORG_ADMIN,)):
+        state = state_of(request)
+        await reload_definitions(registry, state.temporal_client, state.settings)
+    return RedirectResponse("/workflows", status_code=303)
