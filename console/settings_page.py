@@ -1,0 +1,84 @@
+"""The org's settings in the console: execution mode and threshold, and triage's close
+threshold and pause switch. Anyone sees them; an ORG_ADMIN changes them, and a value the
+services refuse is shown at its field, with nothing saved."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from api.auth import Role
+from api.dependencies import OrgSettingsServiceDep, TriageSettingsServiceDep
+from console.pages import Person, render
+from console.session import CSRF_FIELD, check_csrf
+from core.errors import InvalidInputError, describe_validation_error
+from services.org_settings import ExecutionMode
+
+router = APIRouter(include_in_schema=False)
+ADMIN = (Role.ORG_ADMIN,)
+
+
+@router.get("/settings", response_class=HTMLResponse)
+async def settings_page(
+    request: Request,
+    me: Person,
+    org_settings: OrgSettingsServiceDep,
+    triage_settings: TriageSettingsServiceDep,
+) -> Response:
+    return await _page(request, me, org_settings, triage_settings)
+
+
+@router.post("/settings", response_class=HTMLResponse)
+async def save_settings(
+    request: Request,
+    me: Person,
+    org_settings: OrgSettingsServiceDep,
+    triage_settings: TriageSettingsServiceDep,
+    mode: Annotated[str, Form()],
+    auto_threshold: Annotated[str, Form()],
+    close_threshold: Annotated[str, Form()],
+    paused: Annotated[str | None, Form()] = None,
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    if not me.has_any_role(ADMIN):
+        return render(request, "not_found.html", 404)
+    try:
+        current = await triage_settings.get(org_id=me.org)
+        triage = current.model_validate(
+            {**current.model_dump(), "close_threshold": close_threshold, "paused": bool(paused)}
+        )
+        threshold = float(auto_threshold)
+        await org_settings.set_execution_mode(
+            org_id=me.org, mode=ExecutionMode(mode), auto_threshold=threshold
+        )
+        await triage_settings.put(org_id=me.org, settings=triage)
+    except ValidationError as refused:
+        error = describe_validation_error(refused)
+        return await _page(request, me, org_settings, triage_settings, error=error)
+    except (ValueError, InvalidInputError) as refused:
+        return await _page(request, me, org_settings, triage_settings, error=str(refused))
+    return RedirectResponse("/settings", status_code=303)
+
+
+async def _page(
+    request: Request,
+    me: Person,
+    org_settings: OrgSettingsServiceDep,
+    triage_settings: TriageSettingsServiceDep,
+    error: str | None = None,
+) -> Response:
+    execution = await org_settings.get_execution_mode(org_id=me.org)
+    triage = await triage_settings.get(org_id=me.org)
+    return render(
+        request,
+        "settings.html",
+        200 if error is None else 422,
+        execution=execution,
+        triage=triage,
+        error=error,
+        can_change=me.has_any_role(ADMIN),
+    )
