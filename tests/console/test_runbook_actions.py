@@ -1,0 +1,50 @@
+"""From an incident's ranked runbooks: a preview that runs nothing, then Execute, which
+starts the session (requested by the person) and opens its page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.async_api import Browser, expect
+
+from tests.console.conftest import add_user, signed_in
+from tests.platform.harness import Platform, eventually
+from tests.platform.session_helpers import add_runbook
+
+ECHO = """
+runbook:
+  id: echo-title
+  name: Echo the title
+  match: {keywords: [echo]}
+  steps:
+    - {name: say, run: "echo {{ incident.title }} > @OUT@/said", connector: local}
+"""
+
+
+async def _matched(console: Platform, incident_id: str) -> bool:
+    triage = await console.http.get(
+        f"/v1/incidents/{incident_id}/triage", headers=console.auth("acme")
+    )
+    return triage.status_code == 200 and bool(triage.json().get("matches"))
+
+
+async def test_preview_runs_nothing_and_execute_starts_the_session(
+    browser: Browser, console: Platform, tmp_path: Path
+) -> None:
+    await add_runbook(console, "echo-title", ECHO, OUT=str(tmp_path))
+    incident = await console.create_incident("acme", title="echo this; rm -rf /", severity="SEV3")
+    await eventually(lambda: _matched(console, incident["id"]))
+    page = await signed_in(browser, console, await add_user(console, "r@acme.test", "SRE_LEAD"))
+
+    await page.goto(f"/incidents/{incident['id']}")
+    await page.get_by_role("link", name="Preview echo-title").click()
+    step = page.locator("tr[data-step='say']")
+    await expect(step).to_contain_text(f"echo 'echo this; rm -rf /' > {tmp_path}/said")
+    await expect(page.get_by_text("Nothing has run.")).to_be_visible()
+    assert not (tmp_path / "said").exists()
+
+    await page.get_by_role("button", name="Execute").click()
+    # The org is in hil mode: the session asks before its step, and the page says so.
+    await expect(page.locator(".session-status")).to_have_text("waiting approval", timeout=20_000)
+    assert page.url.endswith(f"/sessions/acme:{incident['id']}:runbook:echo-title:1")
+    assert not (tmp_path / "said").exists()
