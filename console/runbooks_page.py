@@ -26,15 +26,7 @@ async def preview(
     except NotFoundError:
         return render(request, "not_found.html", 404)
     except FirelineError as refused:
-        return render(
-            request,
-            "preview.html",
-            422,
-            preview=None,
-            error=str(refused),
-            incident_id=incident_id,
-            runbook_id=runbook_id,
-        )
+        return _refused(request, incident_id, runbook_id, refused)
     return render(
         request,
         "preview.html",
@@ -62,13 +54,10 @@ async def execute(
     except NotFoundError:
         return render(request, "not_found.html", 404)
     except FirelineError as refused:
-        return render(
-            request,
-            "preview.html",
-            422,
-            preview=None,
-            error=str(refused),
-            incident_id=incident_id,
-            runbook_id=runbook_id,
-        )
+        return _refused(request, incident_id, runbook_id, refused)
     return RedirectResponse(f"/sessions/{started.session_id}", status_code=303)
+
+
+def _refused(request: Request, incident_id: str, runbook_id: str, why: Exception) -> Response:
+    context = {"incident_id": incident_id, "runbook_id": runbook_id, "error": str(why)}
+    return render(request, "preview.html", 422, preview=None, **context)
