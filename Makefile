@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.approval
 	$(BIN)/python -m bench.triage_quality
 	$(BIN)/python -m bench.triage
+	$(BIN)/python -m bench.console
 
 clean:
 	rm -rf $(VENV) .fireline .pytest_cache .mypy_cache .ruff_cache
