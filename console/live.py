@@ -38,7 +38,7 @@ async def _frames(request: Request, me: Principal, after: int) -> AsyncIterator[
     feed, incidents = NotificationFeed(db), IncidentService(db)
     seen = await _latest_change(incidents, me.org)
     if after == 0:
-        after = max((n.id for n in await feed.since(me.org, 0, limit=1000)), default=0)
+        after = await feed.latest_id(me.org)
     while not await request.is_disconnected():
         for note in await feed.since(me.org, after):
             after = note.id

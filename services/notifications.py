@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 from notifications.models import Notification
 from store.db import Database
-from store.notifications import notifications_since
+from store.notifications import latest_notification_id, notifications_since
 
 
 class NotificationFeed:
@@ -23,6 +23,11 @@ class NotificationFeed:
         async with self._db.session() as session:
             rows = await notifications_since(session, org, after_id, limit)
         return [Notification.model_validate(row, from_attributes=True) for row in rows]
+
+    async def latest_id(self, org: str) -> int:
+        """Where a new follower starts: after everything already there."""
+        async with self._db.read_session() as session:
+            return await latest_notification_id(session, org)
 
     async def follow(
         self, org: str, after_id: int, idle_seconds: float = 15.0

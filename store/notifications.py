@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ids import utcnow
@@ -65,3 +65,9 @@ async def notifications_since(
         .limit(limit)
     )
     return [to_record(Notification, row) for row in (await session.scalars(statement)).all()]
+
+
+async def latest_notification_id(session: AsyncSession, org_id: str) -> int:
+    """The id of the org's newest notification; 0 when it has none."""
+    statement = select(func.max(NotificationModel.id)).where(NotificationModel.org_id == org_id)
+    return int(await session.scalar(statement) or 0)

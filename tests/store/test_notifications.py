@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from store.db import Database
-from store.notifications import add_notification, notifications_since
+from store.notifications import add_notification, latest_notification_id, notifications_since
 
 
 async def notify(db: Database, org_id: str, message: str, dedup_key: str | None = None) -> int:
@@ -47,3 +47,14 @@ async def test_since_returns_the_orgs_rows_after_an_id_in_order(db: Database) ->
     assert after_first[0].links == [
         {"text": "OPS-1", "url": "https://jira/OPS-1", "external": True}
     ]
+
+
+async def test_the_latest_id_is_the_orgs_newest_and_0_without_any(db: Database) -> None:
+    async with db.read_session() as session:
+        assert await latest_notification_id(session, "acme") == 0
+    await notify(db, "acme", "first")
+    newest = await notify(db, "acme", "second")
+    await notify(db, "globex", "another org's")
+
+    async with db.read_session() as session:
+        assert await latest_notification_id(session, "acme") == newest
