@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.auth import Principal, Role
@@ -22,6 +22,7 @@ from api.dependencies import (
     TicketServiceDep,
     TriageServiceDep,
 )
+from api.routes.runbooks import draft_download
 from console.incident_form import enrichment_values, field_errors
 from console.session import (
     CSRF_FIELD,
@@ -212,10 +213,7 @@ async def runbook_draft(
         draft = await catalog.draft(me.org, incident_id)
     except NotFoundError:
         return render(request, "not_found.html", 404)
-    disposition = f'attachment; filename="{draft.file_name}"'
-    return PlainTextResponse(
-        draft.yaml, media_type="application/yaml", headers={"Content-Disposition": disposition}
-    )
+    return draft_download(draft)
 
 
 @router.post("/incidents/{incident_id}/verdict")

@@ -24,6 +24,7 @@ from api.schemas.runbooks import (
 )
 from dsl.runbook_plan import RunbookPlan
 from services.runbook_catalog import RankedRunbook
+from services.runbook_draft import RunbookDraft
 from services.workflow_registry import RunbookEntry
 
 router = APIRouter(prefix="/v1", tags=["runbooks"])
@@ -72,11 +73,16 @@ async def draft_runbook(
     commit; `format=yaml` downloads the file itself."""
     draft = await catalog.draft(principal.org, incident_id)
     if format == "yaml":
-        disposition = f'attachment; filename="{draft.file_name}"'
-        return PlainTextResponse(
-            draft.yaml, media_type="application/yaml", headers={"Content-Disposition": disposition}
-        )
+        return draft_download(draft)
     return JSONResponse(RunbookDraftOut.model_validate(draft, from_attributes=True).model_dump())
+
+
+def draft_download(draft: RunbookDraft) -> PlainTextResponse:
+    """The draft as a YAML file the browser saves under its own name."""
+    disposition = f'attachment; filename="{draft.file_name}"'
+    return PlainTextResponse(
+        draft.yaml, media_type="application/yaml", headers={"Content-Disposition": disposition}
+    )
 
 
 def runbook_out(entry: RunbookEntry) -> RunbookOut:
