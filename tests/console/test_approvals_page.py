@@ -4,6 +4,7 @@ session waits for, the badge counts what waits for them, and the session goes on
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from playwright.async_api import Browser, expect
 
@@ -37,15 +38,20 @@ async def _waiting(console: Platform, session_id: str) -> bool:
     return bool(response.json().get("status") == "waiting_approval")
 
 
+async def _waiting_session(console: Platform, out: Path, title: str) -> dict[str, Any]:
+    """A gated-touch session for a new incident, waiting for its step's approval."""
+    await add_runbook(console, "gated-touch", GATED)
+    incident = await console.create_incident("acme", title=title)
+    inputs = {"out": str(out)}
+    session = await started(console, "acme", incident["id"], "gated-touch", inputs=inputs)
+    await eventually(lambda: _waiting(console, session["session_id"]))
+    return session
+
+
 async def test_a_second_person_approves_from_the_dashboard(
     browser: Browser, console: Platform, tmp_path: Path
 ) -> None:
-    await add_runbook(console, "gated-touch", GATED)
-    incident = await console.create_incident("acme", title="Needs a careful touch")
-    session = await started(
-        console, "acme", incident["id"], "gated-touch", inputs={"out": str(tmp_path)}
-    )
-    await eventually(lambda: _waiting(console, session["session_id"]))
+    session = await _waiting_session(console, tmp_path, "Needs a careful touch")
     page = await signed_in(browser, console, await add_user(console, "lead@acme.test", "SRE_LEAD"))
 
     await page.goto("/approvals")
@@ -63,12 +69,7 @@ async def test_a_second_person_approves_from_the_dashboard(
 
 
 async def test_a_viewer_cannot_decide(browser: Browser, console: Platform, tmp_path: Path) -> None:
-    await add_runbook(console, "gated-touch", GATED)
-    incident = await console.create_incident("acme", title="Needs a careful touch")
-    session = await started(
-        console, "acme", incident["id"], "gated-touch", inputs={"out": str(tmp_path)}
-    )
-    await eventually(lambda: _waiting(console, session["session_id"]))
+    await _waiting_session(console, tmp_path, "Needs a careful touch")
     page = await signed_in(browser, console, await add_user(console, "view@acme.test", "VIEWER"))
 
     await page.goto("/approvals")
@@ -81,12 +82,7 @@ async def test_a_viewer_cannot_decide(browser: Browser, console: Platform, tmp_p
 async def test_the_session_page_follows_the_step_live_after_an_approval(
     browser: Browser, console: Platform, tmp_path: Path
 ) -> None:
-    await add_runbook(console, "gated-touch", GATED)
-    incident = await console.create_incident("acme", title="Watch it run")
-    session = await started(
-        console, "acme", incident["id"], "gated-touch", inputs={"out": str(tmp_path)}
-    )
-    await eventually(lambda: _waiting(console, session["session_id"]))
+    session = await _waiting_session(console, tmp_path, "Watch it run")
     page = await signed_in(browser, console, await add_user(console, "w@acme.test", "SRE_LEAD"))
 
     await page.goto(f"/sessions/{session['session_id']}")
