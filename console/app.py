@@ -8,7 +8,15 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.app import create_app as create_api
-from console import live, pages, runbooks_page, sessions_page, settings_page, workflows_page
+from console import (
+    form_builder_page,
+    live,
+    pages,
+    runbooks_page,
+    sessions_page,
+    settings_page,
+    workflows_page,
+)
 from console.session import CsrfRefused
 from core.settings import Settings
 
@@ -22,6 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(sessions_page.router)
     app.include_router(workflows_page.router)
     app.include_router(settings_page.router)
+    app.include_router(form_builder_page.router)
     app.include_router(runbooks_page.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(pages.SignInNeeded, pages.sign_in_redirect)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -13,16 +14,30 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.users import UserService
 from tests.conftest import REPO
+from tests.fakes.jira_server import FakeJira
 from tests.platform.harness import Platform, make_settings, running_platform
 
 CHROMIUM = Path(os.environ.get("FIRELINE_TEST_CHROMIUM", "/usr/lib/chromium/chromium"))
 INSTALL = "apt-get install -y --no-install-recommends chromium fonts-liberation"
 PASSWORD = "correct-horse-battery-42"
+ACME_PROJECTS = ("OPS", "SUPPORT", "ENGINEERING", "INFRASTRUCTURE")
 
 
 @pytest.fixture
 async def browser(console: Platform) -> AsyncIterator[Browser]:
     """Closed before the platform stops: an open live stream would hold the server up."""
+    async with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+async def jira_browser(console_with_jira: Platform) -> AsyncIterator[Browser]:
+    async with chromium() as launched:
+        yield launched
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"no Chromium at {CHROMIUM}: {INSTALL}")
@@ -38,6 +53,27 @@ async def console(tmp_path: Path, temporal_env: WorkflowEnvironment) -> AsyncIte
     workflows = tmp_path / "yaml_workflows"
     shutil.copytree(REPO / "yaml_workflows", workflows)
     settings = make_settings(tmp_path, temporal_env, workflows, {}, triage=True)
+    async with running_platform(settings, temporal_env) as running:
+        yield running
+
+
+@pytest.fixture
+def fake_jira() -> Iterator[FakeJira]:
+    """With the projects of the form-schema document's ACME form."""
+    with FakeJira(projects={key: () for key in ACME_PROJECTS}) as jira:
+        yield jira
+
+
+@pytest.fixture
+async def console_with_jira(
+    tmp_path: Path, temporal_env: WorkflowEnvironment, fake_jira: FakeJira
+) -> AsyncIterator[Platform]:
+    """The console with the shipped Jira workflow able to open tickets in a fake Jira."""
+    workflows = tmp_path / "yaml_workflows"
+    shutil.copytree(REPO / "yaml_workflows", workflows)
+    auth = {"url": fake_jira.url, "email": FakeJira.USER, "api_token": FakeJira.API_TOKEN}
+    providers = {"jira": {"type": "jira", "authentication": auth}}
+    settings = make_settings(tmp_path, temporal_env, workflows, providers)
     async with running_platform(settings, temporal_env) as running:
         yield running
 
