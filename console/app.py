@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from api.app import create_app as create_api
 from console import (
     form_builder_page,
+    incidents_page,
     live,
     pages,
     runbooks_page,
@@ -26,6 +27,7 @@ STATIC = Path(__file__).parent / "static"
 def create_app(settings: Settings) -> FastAPI:
     app = create_api(settings)
     app.include_router(pages.router)
+    app.include_router(incidents_page.router)
     app.include_router(live.router)
     app.include_router(sessions_page.router)
     app.include_router(workflows_page.router)

@@ -16,14 +16,12 @@ from fastapi.templating import Jinja2Templates
 from api.auth import Principal, Role
 from api.dependencies import (
     ApprovalServiceDep,
-    FormServiceDep,
     IncidentServiceDep,
     RunbookCatalogDep,
     TicketServiceDep,
     TriageServiceDep,
 )
 from api.routes.runbooks import draft_download
-from console.incident_form import enrichment_values, field_errors
 from console.session import (
     CSRF_FIELD,
     check_csrf,
@@ -34,10 +32,9 @@ from console.session import (
     start_session,
     state_of,
 )
-from core.errors import ConflictError, FieldErrors, ForbiddenError, InvalidInputError, NotFoundError
+from core.errors import ConflictError, ForbiddenError, NotFoundError
 from core.ids import utcnow
 from services.users import UserService
-from store.enums import Severity
 from store.records import IncidentFilters
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -45,6 +42,17 @@ WRITERS = (Role.ORG_ADMIN, Role.SRE_LEAD, Role.ONCALL_ENGINEER, Role.ANALYST)
 PAGE_SIZE = 50
 
 router = APIRouter(include_in_schema=False)
+
+
+def web_url(url: object) -> str:
+    """`url` when it is a web address or a path of this console, else "#": a link from
+    an incident's data must not run script (`javascript:`) when someone clicks it."""
+    if isinstance(url, str) and url.startswith(("https://", "http://", "/")):
+        return "#" if url.startswith("//") else url
+    return "#"
+
+
+TEMPLATES.env.filters["web_url"] = web_url
 
 
 class SignInNeeded(Exception):
@@ -94,43 +102,6 @@ async def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> R
     response = RedirectResponse("/login", status_code=303)
     end_session(response)
     return response
-
-
-@router.get("/", response_class=HTMLResponse)
-async def incidents_page(
-    request: Request, me: Person, incidents: IncidentServiceDep, q: str = "", status: str = ""
-) -> Response:
-    page = await _incidents(incidents, me, q, status)
-    return render(request, "incidents.html", incidents=page.items, q=q, status=status)
-
-
-@router.get("/fragments/incidents", response_class=HTMLResponse)
-async def incidents_rows(
-    request: Request, me: Person, incidents: IncidentServiceDep, q: str = "", status: str = ""
-) -> Response:
-    page = await _incidents(incidents, me, q, status)
-    return render(request, "_incident_rows.html", incidents=page.items)
-
-
-@router.get("/fragments/create-incident", response_class=HTMLResponse)
-async def create_incident_form(request: Request, me: Person, forms: FormServiceDep) -> Response:
-    return render(request, "_create_incident.html", fields=await _form_fields(forms, me), values={})
-
-
-@router.post("/incidents", response_class=HTMLResponse)
-async def create_incident(
-    request: Request, me: Person, incidents: IncidentServiceDep, forms: FormServiceDep
-) -> Response:
-    posted = {key: str(value) for key, value in (await request.form()).items()}
-    check_csrf(request, posted.get(CSRF_FIELD))
-    fields = await _form_fields(forms, me)
-    if not me.has_any_role(WRITERS):
-        errors = {"title": "your role may not create incidents"}
-    else:
-        errors = await _created_or_errors(incidents, me, fields, posted)
-    if errors:
-        return render(request, "_create_incident.html", fields=fields, values=posted, errors=errors)
-    return Response(status_code=204, headers={"HX-Trigger": "incident-created"})
 
 
 @router.get("/tickets", response_class=HTMLResponse)
@@ -236,40 +207,6 @@ async def incident_verdict(
     except NotFoundError:
         return render(request, "not_found.html", 404)
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
-
-
-async def _form_fields(forms: Any, me: Principal) -> list[Any]:
-    try:
-        return list((await forms.current(org_id=me.org)).schema.fields)
-    except NotFoundError:  # the org has no form: the standard fields only
-        return []
-
-
-async def _created_or_errors(
-    incidents: Any, me: Principal, fields: list[Any], posted: dict[str, str]
-) -> dict[str, str]:
-    if not posted.get("title", "").strip():
-        return {"title": "a title is required"}
-    try:
-        await incidents.create(
-            org_id=me.org,
-            actor=me.sub,
-            title=posted["title"].strip()[:500],
-            severity=Severity(posted.get("severity") or "SEV3"),
-            service=posted.get("service") or None,
-            description=posted.get("description") or None,
-            enrichments=enrichment_values(fields, posted) or None,
-        )
-    except FieldErrors as problems:
-        return field_errors(problems.problems)
-    except (InvalidInputError, ValueError) as problem:
-        return {"title": str(problem)}
-    return {}
-
-
-async def _incidents(incidents: Any, me: Principal, q: str, status: str) -> Any:
-    filters = IncidentFilters(statuses=(status.upper(),) if status else (), text=q or None)
-    return await incidents.list(org_id=me.org, filters=filters, limit=PAGE_SIZE)
 
 
 def sign_in_redirect(request: Request, exc: Exception) -> Response:

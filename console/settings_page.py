@@ -1,6 +1,6 @@
-"""The org's settings in the console: execution mode and threshold, and triage's close
-threshold and pause switch. Anyone sees them; an ORG_ADMIN changes them, and a value the
-services refuse is shown at its field, with nothing saved."""
+"""The org's settings in the console: execution mode and threshold, triage's close
+threshold and pause switch, and the incident list's enrichment columns. Anyone sees them;
+an ORG_ADMIN changes them, and a value the services refuse is shown, with nothing saved."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from api.auth import Role
 from api.dependencies import OrgSettingsServiceDep, TriageSettingsServiceDep
 from console.pages import Person, render
 from console.session import CSRF_FIELD, check_csrf
-from core.errors import InvalidInputError, describe_validation_error
+from core.errors import FieldErrors, InvalidInputError, describe_validation_error
 from services.org_settings import ExecutionMode
 
 router = APIRouter(include_in_schema=False)
@@ -64,6 +64,27 @@ async def save_settings(
     return RedirectResponse("/settings", status_code=303)
 
 
+@router.post("/settings/list-columns", response_class=HTMLResponse)
+async def save_list_columns(
+    request: Request,
+    me: Person,
+    org_settings: OrgSettingsServiceDep,
+    triage_settings: TriageSettingsServiceDep,
+    columns: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    if not me.has_any_role(ADMIN):
+        return render(request, "not_found.html", 404)
+    keys = [key.strip() for key in columns.split(",") if key.strip()]
+    try:
+        await org_settings.set_list_columns(org_id=me.org, columns=keys)
+    except FieldErrors as refused:
+        error = "; ".join(message for _, message in refused.problems)
+        return await _page(request, me, org_settings, triage_settings, error=error)
+    return RedirectResponse("/settings", status_code=303)
+
+
 async def _page(
     request: Request,
     me: Person,
@@ -79,6 +100,7 @@ async def _page(
         200 if error is None else 422,
         execution=execution,
         triage=triage,
+        list_columns=await org_settings.list_columns(org_id=me.org),
         error=error,
         can_change=me.has_any_role(ADMIN),
     )

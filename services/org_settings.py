@@ -1,4 +1,5 @@
-"""Per-org settings: how runbook sessions run (execution mode).
+"""Per-org settings: how runbook sessions run (execution mode), and which enrichments
+the console's incident list shows as columns.
 
 `hil` (human in the loop, the default): every step that changes something waits for an
 approval. `auto`: when the runbook matched the incident with a confidence of at least
@@ -8,16 +9,21 @@ approval. `auto`: when the runbook matched the incident with a confidence of at 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from core.errors import InvalidInputError
+from core.errors import FieldErrors, InvalidInputError
 from store import org_settings
 from store.db import Database
 from store.org_settings import OrgSettingsRecord
 
 DEFAULT_AUTO_THRESHOLD = 0.8
+# The ticket written back by the ticketing workflows, and the form document's ACME fields.
+DEFAULT_LIST_COLUMNS = ("ticket_id", "target_project", "priority")
+MAX_LIST_COLUMNS = 12
+ENRICHMENT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
 
 
 class ExecutionMode(StrEnum):
@@ -35,6 +41,9 @@ class ExecutionSettings:
 DEFAULTS = ExecutionSettings(
     mode=ExecutionMode.HIL, auto_threshold=DEFAULT_AUTO_THRESHOLD, updated_at=None
 )
+
+# What a row created by another setting holds for the execution mode.
+ROW_DEFAULTS = {"execution_mode": DEFAULTS.mode.value, "auto_threshold": DEFAULTS.auto_threshold}
 
 
 class OrgSettingsService:
@@ -63,6 +72,34 @@ class OrgSettingsService:
                 session, org_id, execution_mode=checked_mode.value, auto_threshold=auto_threshold
             )
         return _settings(record)
+
+    async def list_columns(self, *, org_id: str) -> list[str]:
+        async with self._db.read_session() as session:
+            record = await org_settings.get_org_settings(session, org_id)
+        if record is None or record.list_columns is None:
+            return list(DEFAULT_LIST_COLUMNS)
+        return list(record.list_columns)
+
+    async def set_list_columns(self, *, org_id: str, columns: list[str]) -> list[str]:
+        """The enrichment keys, in order, that the incident list shows as columns."""
+        problems = _column_problems(columns)
+        if problems:
+            raise FieldErrors(problems)
+        async with self._db.session() as session:
+            await org_settings.put_list_columns(session, org_id, columns, defaults=ROW_DEFAULTS)
+        return columns
+
+
+def _column_problems(columns: list[str]) -> list[tuple[tuple[str | int, ...], str]]:
+    if len(columns) > MAX_LIST_COLUMNS:
+        return [(("body", "columns"), f"at most {MAX_LIST_COLUMNS} columns")]
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for index, key in enumerate(columns):
+        if not ENRICHMENT_KEY.fullmatch(key):
+            problems.append(((("body", "columns", index)), f"'{key}' is not an enrichment key"))
+        elif key in columns[:index]:
+            problems.append(((("body", "columns", index)), f"'{key}' is listed twice"))
+    return problems
 
 
 def _settings(record: OrgSettingsRecord) -> ExecutionSettings:

@@ -16,15 +16,11 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.errors import InvalidInputError, describe_validation_error
-from services.org_settings import DEFAULTS
+from services.org_settings import ROW_DEFAULTS
 from store import org_settings
 from store.db import Database
 
 Probability = float
-_EXECUTION_DEFAULTS = {
-    "execution_mode": DEFAULTS.mode.value,
-    "auto_threshold": DEFAULTS.auto_threshold,
-}
 
 
 class MaintenanceWindow(BaseModel):
@@ -108,7 +104,7 @@ class TriageSettingsService:
     async def put(self, *, org_id: str, settings: TriageSettings) -> TriageSettings:
         async with self._db.session() as session:
             await org_settings.put_triage(
-                session, org_id, settings.model_dump(mode="json"), defaults=_EXECUTION_DEFAULTS
+                session, org_id, settings.model_dump(mode="json"), defaults=ROW_DEFAULTS
             )
         return settings
 

@@ -268,6 +268,7 @@ class OrgSettingsModel(Base):
     auto_threshold: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime]
     triage: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # guardrails (migration 0006)
+    list_columns: Mapped[list[str] | None] = mapped_column(JSON)  # console list (0009)
 
 
 class UserModel(Base):

@@ -22,6 +22,7 @@ class OrgSettingsRecord:
     auto_threshold: float
     updated_at: datetime
     triage: dict[str, Any] | None = None  # the org's triage guardrails, as saved
+    list_columns: list[str] | None = None  # enrichments the console's incident list shows
 
 
 async def get_org_settings(session: AsyncSession, org_id: str) -> OrgSettingsRecord | None:
@@ -60,12 +61,23 @@ async def put_triage(
 ) -> None:
     """Create or replace the org's triage settings; an org without a row gets `defaults`
     (execution_mode, auto_threshold) with them."""
-    now = utcnow()
+    await _put_one(session, org_id, {"triage": triage}, defaults)
+
+
+async def put_list_columns(
+    session: AsyncSession, org_id: str, columns: list[str], *, defaults: dict[str, Any]
+) -> None:
+    """Create or replace the enrichments the org's incident list shows, as put_triage."""
+    await _put_one(session, org_id, {"list_columns": columns}, defaults)
+
+
+async def _put_one(
+    session: AsyncSession, org_id: str, values: dict[str, Any], defaults: dict[str, Any]
+) -> None:
+    values = values | {"updated_at": utcnow()}
     statement = (
         upsert_insert(session, OrgSettingsModel)
-        .values(org_id=org_id, **defaults, triage=triage, updated_at=now)
-        .on_conflict_do_update(
-            index_elements=[OrgSettingsModel.org_id], set_={"triage": triage, "updated_at": now}
-        )
+        .values(org_id=org_id, **defaults, **values)
+        .on_conflict_do_update(index_elements=[OrgSettingsModel.org_id], set_=values)
     )
     await session.execute(statement)

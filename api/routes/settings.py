@@ -1,4 +1,5 @@
-"""Per-org settings: the execution mode of runbook sessions, and triage's guardrails."""
+"""Per-org settings: the execution mode of runbook sessions, the console's list columns,
+and triage's guardrails."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from api.dependencies import (
     TriageLearnerDep,
     TriageSettingsServiceDep,
 )
-from api.schemas.settings import ExecutionModeIn, ExecutionModeOut
+from api.schemas.settings import ExecutionModeIn, ExecutionModeOut, ListColumnsIn, ListColumnsOut
 from services.triage_learning import LearnerStatus
 from services.triage_settings import TriageSettings
 
@@ -44,6 +45,22 @@ async def put_execution_mode(
         org_id=principal.org, mode=body.mode, auto_threshold=body.auto_threshold
     )
     return ExecutionModeOut.model_validate(view)
+
+
+@router.get("/list-columns")
+async def get_list_columns(
+    principal: CurrentPrincipal, settings: OrgSettingsServiceDep
+) -> ListColumnsOut:
+    """The enrichments the console's incident list shows as columns."""
+    return ListColumnsOut(columns=await settings.list_columns(org_id=principal.org))
+
+
+@router.put("/list-columns")
+async def put_list_columns(
+    body: ListColumnsIn, principal: Admin, settings: OrgSettingsServiceDep
+) -> ListColumnsOut:
+    columns = await settings.set_list_columns(org_id=principal.org, columns=body.columns)
+    return ListColumnsOut(columns=columns)
 
 
 @router.get("/triage")

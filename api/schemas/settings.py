@@ -30,3 +30,17 @@ class ExecutionModeOut(BaseModel):
     mode: ExecutionMode
     auto_threshold: float
     updated_at: datetime | None = Field(description="null while the org uses the defaults")
+
+
+class ListColumnsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    columns: list[str] = Field(
+        max_length=12,
+        description="Enrichment keys, in order, shown as columns of the console's incident "
+        "list: `ticket_id` links to `ticket_url`; `target_project` and `priority` are badges",
+    )
+
+
+class ListColumnsOut(BaseModel):
+    columns: list[str]

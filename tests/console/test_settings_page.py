@@ -24,7 +24,7 @@ async def test_an_admin_changes_the_mode_and_pauses_triage(
     await page.get_by_label("Execution mode").select_option("auto")
     await page.get_by_label("Close false positives from confidence").fill("0.9")
     await page.get_by_label("Pause every automatic start").check()
-    await page.get_by_role("button", name="Save").click()
+    await page.get_by_role("button", name="Save", exact=True).click()
 
     await expect(page.get_by_label("Execution mode")).to_have_value("auto")
     assert await _saved(console) == ("auto", 0.9, True)
@@ -38,7 +38,7 @@ async def test_a_bad_value_is_refused_and_nothing_is_saved(
 
     await page.get_by_label("Execution mode").select_option("auto")
     await page.get_by_label("Close false positives from confidence").fill("0.2")
-    await page.get_by_role("button", name="Save").click()
+    await page.get_by_role("button", name="Save", exact=True).click()
 
     await expect(page.get_by_role("alert")).to_contain_text("close_threshold")
     assert await _saved(console) == ("hil", 0.8, False)
@@ -48,4 +48,4 @@ async def test_a_viewer_reads_but_cannot_change(browser: Browser, console: Platf
     page = await signed_in(browser, console, await add_user(console, "s3@acme.test", "VIEWER"))
     await page.goto("/settings")
     await expect(page.get_by_label("Execution mode")).to_be_disabled()
-    await expect(page.get_by_role("button", name="Save")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Save", exact=True)).to_have_count(0)

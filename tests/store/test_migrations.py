@@ -25,7 +25,7 @@ async def test_migrate_again_is_a_no_op(db: Database) -> None:
     await db.migrate()
     async with db.read_session() as session:
         versions = (await session.execute(text("SELECT version_num FROM alembic_version"))).all()
-    assert versions == [("0008_users",)]
+    assert versions == [("0009_list_columns",)]
 
 
 async def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(db: Database) -> None:
