@@ -139,7 +139,10 @@ class ApprovalService:
     async def pending(self, org: str, approver: Approver) -> list[PendingApprovalView]:
         """The org's steps waiting for a decision, oldest request first."""
         candidates = [
-            execution.id async for execution in self._client.list_workflows(_pending_query(org))
+            execution.id
+            async for execution in self._client.list_workflows(
+                _pending_query(org, self._settings.task_queue)
+            )
         ]
         states = await _bounded(candidates, self._state_or_none)
         views = [
@@ -282,9 +285,12 @@ def _session_status(description: WorkflowExecutionDescription) -> str:
     return execution.name.lower() if execution is not None else "closed"
 
 
-def _pending_query(org: str) -> str:
+def _pending_query(org: str, task_queue: str) -> str:
+    """Sessions of this deployment's workers only: another deployment's sessions in the
+    same namespace cannot answer our queries (and would stall the page until timeout)."""
     return (
         f"FirelineOrg = '{_quoted(org)}' AND WorkflowType = '{SESSION_WORKFLOW}' "
+        f"AND TaskQueue = '{_quoted(task_queue)}' "
         "AND FirelineSessionStatus = 'waiting_approval' AND ExecutionStatus = 'Running'"
     )
 
