@@ -98,6 +98,10 @@ class PendingApprovalView:
     can_decide: bool  # the caller holds one of `roles` and did not start the session
     approve_url: str
     reject_url: str
+    command: str | None  # rendered and quoted, as it will run
+    host: str | None  # where it runs (None: locally)
+    target_rule: str  # which rule chose the host
+    confidence: float | None  # how well the runbook matched the incident (None: not kept)
 
 
 @dataclass(frozen=True)
@@ -317,6 +321,10 @@ def _pending_view(state: SessionState, approver: Approver) -> PendingApprovalVie
         can_decide=can_decide,
         approve_url=decision_path(state.session_id, pending.step, "approve"),
         reject_url=decision_path(state.session_id, pending.step, "reject"),
+        command=pending.command,
+        host=state.target.host,
+        target_rule=state.target.rule,
+        confidence=state.confidence,
     )
 
 

@@ -149,6 +149,7 @@ class RunbookSession:
                 request.mode == "hil" or request.confidence < request.auto_threshold
             ),
             target=request.target,
+            confidence=request.confidence,
             steps=[StepState(name=s.name, phase=s.phase) for s in self._plan.all_steps()],
             started_at=workflow.now(),
         )
@@ -404,13 +405,16 @@ class RunbookSession:
     async def _await_approval(self, step: RunbookStepPlan, state: StepState) -> None:
         approval = self._plan.approval
         roles = list(approval.roles)
+        command = self._what_runs(step)
         decided = await self._wait_for_decision(
-            step.name, roles, approval.timeout_seconds, "approval_requested"
+            step.name, roles, approval.timeout_seconds, "approval_requested", command
         )
         if not decided and approval.on_timeout == "escalate":
             roles = list(dict.fromkeys([*roles, *approval.escalate_to]))
             wait = approval.escalation_timeout_seconds or approval.timeout_seconds
-            decided = await self._wait_for_decision(step.name, roles, wait, "approval_escalated")
+            decided = await self._wait_for_decision(
+                step.name, roles, wait, "approval_escalated", command
+            )
         if not decided:
             self._apply_decision(step.name, False, TIMEOUT_APPROVER, "no decision in time")
         self._state.pending = None
@@ -424,8 +428,19 @@ class RunbookSession:
             self._publish()
             raise _Stop(f"step '{step.name}' was rejected by {decision.approver}")
 
+    def _what_runs(self, step: RunbookStepPlan) -> str:
+        """The command as it will run (earlier steps are done, so it renders the same),
+        or the provider it calls; a template that cannot render says why."""
+        if step.run is None:
+            assert step.provider is not None
+            return f"provider {step.provider.type}"
+        try:
+            return _render_command(step.run, self._values(), f"{step.name}.run")
+        except _StepFailed as failed:
+            return str(failed)
+
     async def _wait_for_decision(
-        self, step: str, roles: list[str], seconds: float, kind: NoticeKind
+        self, step: str, roles: list[str], seconds: float, kind: NoticeKind, command: str
     ) -> bool:
         now = workflow.now()
         deadline = now + timedelta(seconds=seconds)
@@ -436,6 +451,7 @@ class RunbookSession:
             requested_at=previous.requested_at if previous else now,
             deadline=deadline,
             escalated=kind == "approval_escalated",
+            command=command,
         )
         self._state.status = "waiting_approval"
         self._step_state(step).status = "waiting_approval"

@@ -127,6 +127,7 @@ class PendingApproval(BaseModel):
     requested_at: datetime
     deadline: datetime  # when it escalates (or is rejected)
     escalated: bool = False
+    command: str | None = None  # what the step will run, rendered and quoted, for the approver
 
 
 class Refusal(BaseModel):
@@ -187,6 +188,7 @@ class SessionState(BaseModel):
     status: SessionStatus = "running"
     phase: SessionPhase = "starting"
     target: SessionTarget
+    confidence: float | None = None  # how well the runbook matched (None: from before it was kept)
     steps: list[StepState] = Field(default_factory=list)
     pending: PendingApproval | None = None
     rollbacks: list[RollbackResult] = Field(default_factory=list)

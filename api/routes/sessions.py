@@ -133,9 +133,11 @@ async def cancel_session(
 
 
 def _session_out(detail: SessionDetail) -> SessionOut:
+    state = detail.state.model_dump()
+    if detail.confidence is not None:  # the API's record, else the workflow's own
+        state["confidence"] = detail.confidence
     return SessionOut(
-        **detail.state.model_dump(),
-        confidence=detail.confidence,
+        **state,
         temporal_status=detail.temporal_status,
         temporal_ui_url=detail.temporal_ui_url,
         links=SessionLinksOut.of(detail.state.session_id),

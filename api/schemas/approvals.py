@@ -56,6 +56,12 @@ class PendingApprovalOut(BaseModel):
     can_decide: bool = Field(description="The caller holds a role and is not the requester")
     approve_url: str
     reject_url: str
+    command: str | None = Field(description="What the step runs, rendered and shell-quoted")
+    host: str | None = Field(description="Where it runs; null: on the worker itself")
+    target_rule: str = Field(description="Which rule chose the host")
+    confidence: float | None = Field(
+        description="How well the runbook matched the incident, 0..1 (null: not kept)"
+    )
 
 
 class PendingApprovalListOut(BaseModel):

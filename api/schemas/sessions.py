@@ -84,7 +84,6 @@ class SessionSummaryOut(BaseModel):
 class SessionOut(SessionState):
     """The session's state (the workflow's `state` query), and where Temporal shows it."""
 
-    confidence: float | None = None  # how well the runbook matched, as recorded at start
     temporal_status: str
     temporal_ui_url: str
     links: SessionLinksOut

@@ -1,8 +1,10 @@
-"""The approvals dashboard in a real browser: a second person approves the step a
-session waits for, the badge counts what waits for them, and the session goes on."""
+"""The approvals dashboard in a real browser: a second person sees the command, where it
+runs, the match confidence and the time left, approves the step a session waits for, the
+badge counts what waits for them, and the session goes on."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +58,11 @@ async def test_a_second_person_approves_from_the_dashboard(
 
     await page.goto("/approvals")
     await expect(page.locator("#approvals-count")).to_have_text("1")
-    row = page.locator("tr", has_text="gated-touch")
-    await expect(row).to_contain_text("touch")
+    row = page.locator("article.approval", has_text="gated-touch")
+    await expect(row.get_by_label("Command")).to_have_text(f"touch {tmp_path}/approved")
+    await expect(row.locator(".host")).to_contain_text("the worker itself (local)")
+    await expect(row.locator(".confidence")).to_have_text(re.compile(r"^\d+%$"))
+    await expect(row.locator("time.countdown")).to_have_text(re.compile(r"^59m \d\ds left$"))
     await row.get_by_label("Note").fill("looked at it, go")
     await row.get_by_role("button", name="Approve").click()
 
@@ -74,8 +79,8 @@ async def test_a_viewer_cannot_decide(browser: Browser, console: Platform, tmp_p
 
     await page.goto("/approvals")
 
-    row = page.locator("tr", has_text="gated-touch")
-    await expect(row).to_contain_text("not yours to decide")
+    row = page.locator("article.approval", has_text="gated-touch")
+    await expect(row).to_contain_text("Not yours to decide")
     await expect(row.get_by_role("button", name="Approve")).to_have_count(0)
 
 

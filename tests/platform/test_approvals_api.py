@@ -72,6 +72,10 @@ async def test_a_gated_step_waits_and_is_listed_for_its_org_only(rig: ApprovalRi
         "can_decide": True,
         "approve_url": session.url("restart", "approve"),
         "reject_url": session.url("restart", "reject"),
+        "command": f"touch {session.dir}/restart.ran",  # as it will run
+        "host": None,
+        "target_rule": "test: local",
+        "confidence": 1.0,
     }
     # The requester, and a caller without the role, see it but may not decide it.
     [own] = await rig.pending(REQUESTER, "SRE_LEAD")
