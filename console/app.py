@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from api.app import create_app as create_api
 from console import (
     form_builder_page,
+    incident_page,
     incidents_page,
     live,
     pages,
@@ -28,6 +29,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = create_api(settings)
     app.include_router(pages.router)
     app.include_router(incidents_page.router)
+    app.include_router(incident_page.router)
     app.include_router(live.router)
     app.include_router(sessions_page.router)
     app.include_router(workflows_page.router)

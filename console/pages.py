@@ -16,12 +16,8 @@ from fastapi.templating import Jinja2Templates
 from api.auth import Principal, Role
 from api.dependencies import (
     ApprovalServiceDep,
-    IncidentServiceDep,
-    RunbookCatalogDep,
     TicketServiceDep,
-    TriageServiceDep,
 )
-from api.routes.runbooks import draft_download
 from console.session import (
     CSRF_FIELD,
     check_csrf,
@@ -122,24 +118,6 @@ async def tickets_page(
     return render(request, "tickets.html", tickets=page.items, q=q, classification=classification)
 
 
-@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
-async def incident_page(
-    request: Request,
-    incident_id: str,
-    me: Person,
-    incidents: IncidentServiceDep,
-    triage: TriageServiceDep,
-) -> Response:
-    try:
-        incident = await incidents.get(org_id=me.org, incident_id=incident_id)
-        events = await incidents.timeline(org_id=me.org, incident_id=incident_id)
-    except NotFoundError:
-        return render(request, "not_found.html", 404)
-    return render(
-        request, "incident.html", incident=incident, events=events, triage=incident.triage or {}
-    )
-
-
 @router.get("/approvals", response_class=HTMLResponse)
 async def approvals_page(request: Request, me: Person, approvals: ApprovalServiceDep) -> Response:
     """The agent dashboard: the steps waiting for a decision, oldest first."""
@@ -173,40 +151,6 @@ async def decide_step(
             request, "approvals.html", 409, pending=pending, now=utcnow(), error=str(refused)
         )
     return RedirectResponse("/approvals", status_code=303)
-
-
-@router.get("/incidents/{incident_id}/runbook-draft.yaml")
-async def runbook_draft(
-    request: Request, incident_id: str, me: Person, catalog: RunbookCatalogDep
-) -> Response:
-    """The draft runbook for this incident, as a file to save and edit."""
-    try:
-        draft = await catalog.draft(me.org, incident_id)
-    except NotFoundError:
-        return render(request, "not_found.html", 404)
-    return draft_download(draft)
-
-
-@router.post("/incidents/{incident_id}/verdict")
-async def incident_verdict(
-    request: Request,
-    incident_id: str,
-    me: Person,
-    triage: TriageServiceDep,
-    verdict: Annotated[str, Form()],
-    note: Annotated[str, Form(max_length=2000)] = "",
-    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
-) -> Response:
-    check_csrf(request, csrf_token)
-    if not me.has_any_role(WRITERS):
-        return render(request, "not_found.html", 404)
-    try:
-        await triage.record_verdict(
-            org_id=me.org, incident_id=incident_id, verdict=verdict, note=note or None, actor=me.sub
-        )
-    except NotFoundError:
-        return render(request, "not_found.html", 404)
-    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 
 def sign_in_redirect(request: Request, exc: Exception) -> Response:

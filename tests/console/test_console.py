@@ -66,7 +66,7 @@ async def test_a_person_corrects_the_triage(browser: Browser, console: Platform)
     await eventually(closed)
     await page.goto(f"/incidents/{incident['id']}")
     await expect(page.locator(".triage-status")).to_have_text("closed false positive")
-    await page.get_by_label("Note").fill("the login journey really failed")
+    await page.get_by_label("Triage note").fill("the login journey really failed")
     await page.get_by_role("button", name="It is real").click()
 
     await expect(page.locator(".timeline")).to_contain_text("triaged by b@acme.test")
