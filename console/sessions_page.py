@@ -1,19 +1,22 @@
 """A runbook session in the console: its steps as they run (the fragment is fetched again
-every second until the session is over), rollbacks, outcome, and cancel."""
+every second until the session is over), the commands' output line by line as it is
+printed (a live stream), rollbacks, outcome, and cancel."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from api.auth import Role
-from api.dependencies import SessionServiceDep
-from console.pages import Person, render
+from api.dependencies import SessionServiceDep, SessionStreamDep
+from console.pages import TEMPLATES, Person, render
 from console.session import CSRF_FIELD, check_csrf
 from core.errors import ConflictError, NotFoundError
+from services.session_stream import SessionEvent
 from workflows.session_models import FINAL_STATUSES
 
 STARTERS = (Role.ORG_ADMIN, Role.SRE_LEAD, Role.ONCALL_ENGINEER)  # as the API's
@@ -32,6 +35,32 @@ async def session_fragment(
     request: Request, session_id: str, me: Person, sessions: SessionServiceDep
 ) -> Response:
     return await _render(request, session_id, me, sessions, "_session_body.html")
+
+
+@router.get("/sessions/{session_id}/output")
+async def session_output(session_id: str, me: Person, stream: SessionStreamDep) -> Response:
+    """Server-sent `output` frames (HTML lines to append), then `end` once it is over."""
+    try:
+        events = await stream.follow(me.org, session_id)
+    except NotFoundError:
+        return Response(status_code=404)
+    return StreamingResponse(
+        _output_frames(events),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _output_frames(events: AsyncIterator[SessionEvent | None]) -> AsyncIterator[str]:
+    async for event in events:
+        if event is None:
+            yield ": keepalive\n\n"
+        elif event.event in ("output", "error"):
+            html = TEMPLATES.get_template("_output_lines.html").render(event=event)
+            data = "".join(f"data: {line}\n" for line in html.strip().splitlines())
+            yield f"event: output\n{data}\n"
+        elif event.event == "end":
+            yield "event: end\ndata: over\n\n"
 
 
 @router.post("/sessions/{session_id}/cancel")
