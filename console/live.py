@@ -3,6 +3,8 @@
 - `incidents`: something changed in the org's incidents; the list fetches its rows again;
 - `notification`: a toast with the notification's links, for every notification of the
   org after the one the browser saw last (EventSource's Last-Event-ID resumes there).
+
+The notifications drawer lists the latest ones again, for whoever dismissed or missed them.
 """
 
 from __future__ import annotations
@@ -12,16 +14,23 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from api.auth import Principal
-from console.pages import TEMPLATES, Person
+from console.pages import TEMPLATES, Person, render
 from console.session import state_of
 from services.incidents import IncidentService
 from services.notifications import NotificationFeed
 
 POLL_SECONDS = 1.0
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/fragments/notifications", response_class=HTMLResponse)
+async def notifications_drawer(request: Request, me: Person) -> Response:
+    """The drawer: the org's latest notifications, newest first, with their links."""
+    notes = await NotificationFeed(state_of(request).db).recent(me.org)
+    return render(request, "_notifications.html", notes=notes)
 
 
 @router.get("/events")

@@ -11,7 +11,11 @@ from collections.abc import AsyncIterator
 
 from notifications.models import Notification
 from store.db import Database
-from store.notifications import latest_notification_id, notifications_since
+from store.notifications import (
+    latest_notification_id,
+    notifications_since,
+    recent_notifications,
+)
 
 
 class NotificationFeed:
@@ -22,6 +26,12 @@ class NotificationFeed:
     async def since(self, org: str, after_id: int, limit: int = 100) -> list[Notification]:
         async with self._db.session() as session:
             rows = await notifications_since(session, org, after_id, limit)
+        return [Notification.model_validate(row, from_attributes=True) for row in rows]
+
+    async def recent(self, org: str, limit: int = 30) -> list[Notification]:
+        """The newest first, for a person catching up."""
+        async with self._db.read_session() as session:
+            rows = await recent_notifications(session, org, limit)
         return [Notification.model_validate(row, from_attributes=True) for row in rows]
 
     async def latest_id(self, org: str) -> int:

@@ -71,3 +71,16 @@ async def latest_notification_id(session: AsyncSession, org_id: str) -> int:
     """The id of the org's newest notification; 0 when it has none."""
     statement = select(func.max(NotificationModel.id)).where(NotificationModel.org_id == org_id)
     return int(await session.scalar(statement) or 0)
+
+
+async def recent_notifications(
+    session: AsyncSession, org_id: str, limit: int
+) -> list[Notification]:
+    """The org's newest `limit` notifications, newest first."""
+    statement = (
+        select(NotificationModel)
+        .where(NotificationModel.org_id == org_id)
+        .order_by(NotificationModel.id.desc())
+        .limit(limit)
+    )
+    return [to_record(Notification, row) for row in (await session.scalars(statement)).all()]

@@ -139,3 +139,18 @@ async def test_a_notification_pops_up_as_a_toast_with_its_links(
     )
     await toast.get_by_role("button", name="Dismiss").click()
     await expect(toast).to_have_count(0)
+
+    # Dismissed, it is still in the drawer, with its links; another org's never is.
+    await console.create_incident("globex", title="Canary probe failed: globex secret")
+    await eventually(lambda: _has_notification(console, "globex"))
+    await page.get_by_text("Notifications", exact=True).click()
+    drawer = page.locator(".drawer-body")
+    await expect(drawer).to_contain_text("False positive closed")
+    await expect(drawer.get_by_role("link", name="Incident").first).to_have_attribute(
+        "href", f"http://127.0.0.1:{console.settings.api_port}/incidents/{incident['id']}"
+    )
+    assert "globex" not in await drawer.inner_text()
+
+
+async def _has_notification(console: Platform, org: str) -> bool:
+    return bool(await console.notifications(org))
