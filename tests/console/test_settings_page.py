@@ -1,5 +1,6 @@
-"""The settings page: an ORG_ADMIN switches to auto mode and pauses triage's automatic
-starts; a bad value is refused at once with nothing saved; others only read."""
+"""The settings page: an ORG_ADMIN switches to auto mode, pauses triage's automatic
+starts and sets its guardrails and weights; a bad value is refused at once with nothing
+saved; others only read."""
 
 from __future__ import annotations
 
@@ -24,10 +25,18 @@ async def test_an_admin_changes_the_mode_and_pauses_triage(
     await page.get_by_label("Execution mode").select_option("auto")
     await page.get_by_label("Close false positives from confidence").fill("0.9")
     await page.get_by_label("Pause every automatic start").check()
+    await page.get_by_label("SEV1 start threshold").fill("never")
+    await page.get_by_label("SEV3 start threshold").fill("0.95")
+    await page.get_by_label("At once per service").fill("2")
+    await page.get_by_label("Text weight").fill("0.5")
     await page.get_by_role("button", name="Save", exact=True).click()
 
     await expect(page.get_by_label("Execution mode")).to_have_value("auto")
+    await expect(page.get_by_label("SEV1 start threshold")).to_have_value("never")
     assert await _saved(console) == ("auto", 0.9, True)
+    triage = (await console.http.get("/v1/settings/triage", headers=console.auth())).json()
+    assert triage["severity_thresholds"] == {"SEV1": None, "SEV3": 0.95}
+    assert (triage["max_auto_sessions_per_service"], triage["weights"]["text"]) == (2, 0.5)
 
 
 async def test_a_bad_value_is_refused_and_nothing_is_saved(
@@ -42,6 +51,12 @@ async def test_a_bad_value_is_refused_and_nothing_is_saved(
 
     await expect(page.get_by_role("alert")).to_contain_text("close_threshold")
     assert await _saved(console) == ("hil", 0.8, False)
+
+    await page.get_by_label("SEV2 start threshold").fill("sometimes")
+    await page.get_by_role("button", name="Save", exact=True).click()
+    await expect(page.get_by_role("alert")).to_contain_text("severity_thresholds.SEV2")
+    triage = (await console.http.get("/v1/settings/triage", headers=console.auth())).json()
+    assert triage["severity_thresholds"] == {}
 
 
 async def test_a_viewer_reads_but_cannot_change(browser: Browser, console: Platform) -> None:
