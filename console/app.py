@@ -12,6 +12,7 @@ from console import (
     form_builder_page,
     incident_page,
     incidents_page,
+    integrations_page,
     live,
     pages,
     runbooks_page,
@@ -35,6 +36,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(workflows_page.router)
     app.include_router(settings_page.router)
     app.include_router(form_builder_page.router)
+    app.include_router(integrations_page.router)
     app.include_router(runbooks_page.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(pages.SignInNeeded, pages.sign_in_redirect)

@@ -51,6 +51,10 @@ class UserService:
             raise ConflictError(f"email: {email} already has an account") from None
         return user, generated
 
+    async def list(self, *, org_id: str) -> list[UserRecord]:
+        async with self._db.read_session() as session:
+            return await users.list_users(session, org_id)
+
     async def authenticate(self, email: str, password: str) -> UserRecord | None:
         async with self._db.read_session() as session:
             user = await users.get_user(session, email.strip().lower()[:_EMAIL_CHARS])

@@ -1,0 +1,125 @@
+"""Integrations in a browser: an admin copies a webhook URL and sets its secret, adds
+connections (the credential is never shown back) and tests one, and adds a person who
+then signs in with the password generated for them; others get the 404 page."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from playwright.async_api import Browser, expect
+
+from tests.console.conftest import add_user, signed_in
+from tests.platform.harness import Platform
+
+SECRET = "whsec-never-shown-9f2c"
+PASSWORD = "snow-password-never-shown-41"
+
+
+async def test_an_admin_sets_a_webhook_secret_that_is_never_shown_back(
+    browser: Browser, console: Platform
+) -> None:
+    admin = await signed_in(browser, console, await add_user(console, "a@acme.test", "ORG_ADMIN"))
+    await admin.goto("/settings")
+    await admin.get_by_role("link", name="Integrations").click()
+    config = await console.http.get("/v1/webhooks/alertmanager/config", headers=console.auth())
+    await expect(admin.get_by_label("alertmanager URL", exact=True)).to_have_value(
+        config.json()["url"]
+    )
+
+    await admin.get_by_text("Change alertmanager authentication").click()
+    await admin.get_by_label("alertmanager authentication", exact=True).select_option("bearer")
+    await admin.get_by_label("alertmanager secret").fill(SECRET)
+    await admin.get_by_role("button", name="Save alertmanager").click()
+
+    await expect(admin.get_by_role("status")).to_have_text(
+        "The alertmanager webhook now authenticates with bearer."
+    )
+    assert SECRET not in await admin.content()
+    saved = await console.http.get("/v1/webhooks/alertmanager/config", headers=console.auth())
+    assert (saved.json()["auth"], saved.json()["hasSecret"]) == ("bearer", True)
+
+
+async def test_connections_are_added_and_tested_with_credentials_write_only(
+    browser: Browser, console: Platform, tmp_path: Path
+) -> None:
+    sqlite3.connect(tmp_path / "reports.db").close()  # the file the connection names
+    admin = await signed_in(browser, console, await add_user(console, "c@acme.test", "ORG_ADMIN"))
+    await admin.goto("/settings/integrations")
+
+    await admin.get_by_text("Add a connection").click()
+    await admin.get_by_label("Connection name").fill("reports-db")
+    await admin.get_by_label("Kind", exact=True).select_option("db")
+    await admin.get_by_label("Database (db: name, or SQLite file without a host)").fill(
+        str(tmp_path / "reports.db")
+    )
+    await admin.get_by_role("button", name="Add connection").click()
+    await expect(admin.get_by_role("status")).to_have_text("Connection reports-db added.")
+    await admin.get_by_role("button", name="Test reports-db").click()
+    await expect(admin.get_by_role("status")).to_contain_text("reports-db: reachable")
+
+    await admin.get_by_text("Add a connection").click()
+    await admin.get_by_label("Connection name").fill("acme-snow")
+    await admin.get_by_label("Kind", exact=True).select_option("servicenow")
+    await admin.get_by_label("Host", exact=True).fill("acme.service-now.example")
+    await admin.get_by_label("Username", exact=True).fill("fireline.bot")
+    await admin.get_by_label("Credential kind").select_option("password")
+    await admin.get_by_label("Password or private key (write-only)").fill(PASSWORD)
+    await admin.get_by_role("button", name="Add connection").click()
+
+    row = admin.locator("tr[data-connection='acme-snow']")
+    await expect(row).to_contain_text("password")
+    assert PASSWORD not in await admin.content()
+
+
+async def test_a_refused_connection_names_the_problem_and_adds_nothing(
+    browser: Browser, console: Platform
+) -> None:
+    admin = await signed_in(browser, console, await add_user(console, "r@acme.test", "ORG_ADMIN"))
+    await admin.goto("/settings/integrations")
+
+    await admin.get_by_text("Add a connection").click()
+    await admin.get_by_label("Connection name").fill("no-host")
+    await admin.get_by_label("Kind", exact=True).select_option("ssh")
+    await admin.get_by_role("button", name="Add connection").click()
+
+    await expect(admin.get_by_role("alert")).to_contain_text("host")
+    listed = await console.http.get("/v1/connections", headers=console.auth())
+    assert [c for c in listed.json()["items"] if c["name"] == "no-host"] == []
+
+
+async def test_an_admin_adds_a_person_who_signs_in_with_the_generated_password(
+    browser: Browser, console: Platform
+) -> None:
+    admin = await signed_in(browser, console, await add_user(console, "u@acme.test", "ORG_ADMIN"))
+    await admin.goto("/settings/integrations")
+
+    await admin.get_by_text("Add a person").click()
+    await admin.get_by_label("Email", exact=True).fill("new.oncall@acme.test")
+    await admin.get_by_label("Role").select_option("ONCALL_ENGINEER")
+    await admin.get_by_role("button", name="Add person").click()
+
+    notice = await admin.get_by_role("status").inner_text()
+    generated = notice.rsplit("shown once: ", 1)[1]
+    await expect(admin.locator("table.users")).to_contain_text("new.oncall@acme.test")
+    newcomer = await (
+        await browser.new_context(base_url=admin.url.rsplit("/settings", 1)[0])
+    ).new_page()
+    await newcomer.goto("/login")
+    await newcomer.get_by_label("Email", exact=True).fill("new.oncall@acme.test")
+    await newcomer.get_by_label("Password").fill(generated)
+    await newcomer.get_by_role("button", name="Sign in").click()
+    await expect(newcomer.locator(".who")).to_contain_text(
+        "new.oncall@acme.test · acme · ONCALL_ENGINEER"
+    )
+
+
+async def test_integrations_are_a_404_page_for_anyone_but_an_admin(
+    browser: Browser, console: Platform
+) -> None:
+    lead = await signed_in(browser, console, await add_user(console, "l@acme.test", "SRE_LEAD"))
+
+    response = await lead.goto("/settings/integrations")
+
+    assert response is not None and response.status == 404
+    await expect(lead.get_by_role("heading", name="Not found")).to_be_visible()
