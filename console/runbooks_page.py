@@ -1,38 +1,53 @@
-"""A runbook for an incident, from the console: preview what a session would run, and
-start it (the roles that may start sessions; the session page follows it)."""
+"""A runbook for an incident, from the console: fill in its inputs, preview what a session
+would run, and start it (the roles that may start sessions; the session page follows it).
+Inputs travel as `in_<name>` fields, so a preview's address can be shared."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from collections.abc import Sequence
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.dependencies import SessionServiceDep
+from api.dependencies import RunbookCatalogDep, SessionServiceDep
 from console.pages import Person, render
 from console.session import CSRF_FIELD, check_csrf
 from console.sessions_page import STARTERS
 from core.errors import FirelineError, NotFoundError
+from dsl.plan import InputPlan
+from services.runbook_catalog import RunbookCatalog
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/incidents/{incident_id}/runbooks/{runbook_id}/preview", response_class=HTMLResponse)
 async def preview(
-    request: Request, incident_id: str, runbook_id: str, me: Person, sessions: SessionServiceDep
+    request: Request,
+    incident_id: str,
+    runbook_id: str,
+    me: Person,
+    sessions: SessionServiceDep,
+    catalog: RunbookCatalogDep,
 ) -> Response:
+    declared = _declared(catalog, runbook_id)
+    raw = {i.name: request.query_params.get(f"in_{i.name}", "") for i in declared}
     try:
-        shown = await sessions.preview(me.org, incident_id, runbook_id, me.sub, {})
+        inputs = typed_inputs(declared, raw)
+        shown = await sessions.preview(me.org, incident_id, runbook_id, me.sub, inputs)
     except NotFoundError:
         return render(request, "not_found.html", 404)
-    except FirelineError as refused:
-        return _refused(request, incident_id, runbook_id, refused)
+    except (FirelineError, ValueError) as refused:
+        return _refused(request, incident_id, runbook_id, refused, declared, raw)
     return render(
         request,
         "preview.html",
         preview=shown,
         incident_id=incident_id,
         runbook_id=runbook_id,
+        inputs=declared,
+        values=raw,
         can_start=me.has_any_role(STARTERS),
     )
 
@@ -44,20 +59,72 @@ async def execute(
     runbook_id: str,
     me: Person,
     sessions: SessionServiceDep,
-    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    catalog: RunbookCatalogDep,
 ) -> Response:
-    check_csrf(request, csrf_token)
+    posted = {key: str(value) for key, value in (await request.form()).items()}
+    check_csrf(request, posted.get(CSRF_FIELD))
     if not me.has_any_role(STARTERS):
         return render(request, "not_found.html", 404)
+    declared = _declared(catalog, runbook_id)
+    raw = {i.name: posted.get(f"in_{i.name}", "") for i in declared}
     try:
-        started = await sessions.start(me.org, incident_id, runbook_id, me.sub, {})
+        inputs = typed_inputs(declared, raw)
+        started = await sessions.start(me.org, incident_id, runbook_id, me.sub, inputs)
     except NotFoundError:
         return render(request, "not_found.html", 404)
-    except FirelineError as refused:
-        return _refused(request, incident_id, runbook_id, refused)
+    except (FirelineError, ValueError) as refused:
+        return _refused(request, incident_id, runbook_id, refused, declared, raw)
     return RedirectResponse(f"/sessions/{started.session_id}", status_code=303)
 
 
-def _refused(request: Request, incident_id: str, runbook_id: str, why: Exception) -> Response:
+def typed_inputs(declared: Sequence[InputPlan], raw: dict[str, str]) -> dict[str, Any]:
+    """The posted strings as their declared types; blanks left out (defaults apply)."""
+    values: dict[str, Any] = {}
+    for spec in declared:
+        text = raw.get(spec.name, "").strip()
+        if spec.type == "boolean":
+            values[spec.name] = text == "true"
+        elif text and spec.type == "number":
+            values[spec.name] = _number(spec.name, text)
+        elif text and spec.type in ("object", "list"):
+            values[spec.name] = _json(spec.name, text)
+        elif text:
+            values[spec.name] = text
+    return values
+
+
+def _number(name: str, text: str) -> float | int:
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"input {name}: '{text}' is not a number") from None
+    return int(number) if number.is_integer() else number
+
+
+def _json(name: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"input {name}: not JSON ({err.msg})") from None
+
+
+def _declared(catalog: RunbookCatalog, runbook_id: str) -> tuple[InputPlan, ...]:
+    try:
+        plan = catalog.get(runbook_id).plan
+    except FirelineError:  # unknown: the session service says so
+        return ()
+    return plan.inputs if plan is not None else ()
+
+
+def _refused(
+    request: Request,
+    incident_id: str,
+    runbook_id: str,
+    why: Exception,
+    inputs: Sequence[InputPlan],
+    values: dict[str, str],
+) -> Response:
     context = {"incident_id": incident_id, "runbook_id": runbook_id, "error": str(why)}
-    return render(request, "preview.html", 422, preview=None, **context)
+    return render(
+        request, "preview.html", 422, preview=None, inputs=inputs, values=values, **context
+    )

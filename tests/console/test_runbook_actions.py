@@ -48,3 +48,45 @@ async def test_preview_runs_nothing_and_execute_starts_the_session(
     await expect(page.locator(".session-status")).to_have_text("waiting approval", timeout=20_000)
     assert page.url.endswith(f"/sessions/acme:{incident['id']}:runbook:echo-title:1")
     assert not (tmp_path / "said").exists()
+
+
+GREET = """
+runbook:
+  id: greet
+  name: Greet a number of times
+  inputs:
+    - {name: greeting, type: string, required: true, description: What to say}
+    - {name: times, type: number, default: 1}
+  steps:
+    - name: say
+      run: "echo {{ inputs.greeting }} {{ inputs.times }} > @OUT@/greeted"
+      connector: local
+"""
+
+
+async def test_inputs_are_filled_in_previewed_and_passed_to_the_session(
+    browser: Browser, console: Platform, tmp_path: Path
+) -> None:
+    await add_runbook(console, "greet", GREET, OUT=str(tmp_path))
+    incident = await console.create_incident("acme", title="Say hello")
+    page = await signed_in(browser, console, await add_user(console, "g@acme.test", "SRE_LEAD"))
+    preview = f"/incidents/{incident['id']}/runbooks/greet/preview"
+
+    await page.goto(preview)
+    await expect(page.get_by_role("alert")).to_contain_text("greeting")  # required, missing
+    await page.get_by_label("greeting").fill("hi $(touch pwned)")
+    await page.get_by_label("times").fill("two")
+    await page.get_by_role("button", name="Preview with these inputs").click()
+    await expect(page.get_by_role("alert")).to_have_text("input times: 'two' is not a number")
+    await expect(page.get_by_label("greeting")).to_have_value("hi $(touch pwned)")  # kept
+
+    await page.get_by_label("times").fill("3")
+    await page.get_by_role("button", name="Preview with these inputs").click()
+    step = page.locator("tr[data-step='say']")
+    await expect(step).to_contain_text(f"echo 'hi $(touch pwned)' 3 > {tmp_path}/greeted")
+    await page.get_by_role("button", name="Execute").click()
+
+    await expect(page.locator(".session-status")).to_have_text("waiting approval", timeout=20_000)
+    pending = await console.http.get("/v1/approvals", headers=console.auth("acme"))
+    [item] = [i for i in pending.json()["items"] if i["runbook_id"] == "greet"]
+    assert item["command"] == f"echo 'hi $(touch pwned)' 3 > {tmp_path}/greeted"
