@@ -5,6 +5,7 @@ allowed to the roles the API allows it to."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -21,7 +22,7 @@ from api.dependencies import (
     TriageServiceDep,
 )
 from api.routes.runbooks import draft_download
-from console.pages import WRITERS, Person, render
+from console.pages import STATUS_CHANGERS, WRITERS, Person, render
 from console.session import CSRF_FIELD, check_csrf
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from services.incident_timeline import IncidentTimelineService
@@ -30,9 +31,9 @@ from services.runs import RunService
 from services.sessions import SessionService
 from store.enums import IncidentStatus, Severity
 
-STATUS_CHANGERS = (Role.ORG_ADMIN, Role.SRE_LEAD, Role.ONCALL_ENGINEER)
 SEVERITY_CHANGERS = (Role.ORG_ADMIN, Role.SRE_LEAD)
 CsrfToken = Annotated[str, Form(alias=CSRF_FIELD)]
+CONSOLE_PATH = re.compile(r"/[a-z][a-z/-]*")  # never another site: no "//", no scheme
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,6 +59,7 @@ async def change_status(
     incidents: IncidentServiceDep,
     status: Annotated[str, Form()],
     reason: Annotated[str, Form(max_length=2000)] = "",
+    back: Annotated[str, Form()] = "",
     csrf_token: CsrfToken = "",
 ) -> Response:
     check_csrf(request, csrf_token)
@@ -73,6 +75,7 @@ async def change_status(
             status=IncidentStatus(status),
             reason=reason or None,
         ),
+        back=back,
     )
 
 
@@ -176,8 +179,10 @@ async def _changed(
     me: Principal,
     roles: tuple[Role, ...],
     change: Callable[[], Awaitable[object]],
+    back: str = "",
 ) -> Response:
-    """Make `change` when `me` holds one of `roles`; back to the page, or the refusal."""
+    """Make `change` when `me` holds one of `roles`; back to the page (or to `back`, a
+    console path such as /tickets), or the refusal."""
     if not me.has_any_role(roles):
         return render(request, "refused.html", 403, reason="your role may not change this")
     try:
@@ -186,7 +191,9 @@ async def _changed(
         return render(request, "refused.html", 404, reason=str(missing))
     except (ConflictError, InvalidInputError, ValueError) as refused:
         return render(request, "refused.html", 409, reason=str(refused))
-    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+    if not CONSOLE_PATH.fullmatch(back):
+        back = f"/incidents/{incident_id}"
+    return RedirectResponse(back, status_code=303)
 
 
 async def _page(

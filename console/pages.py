@@ -31,10 +31,12 @@ from console.session import (
 from core.errors import ConflictError, ForbiddenError, NotFoundError
 from core.ids import utcnow
 from services.users import UserService
+from store.enums import IncidentStatus
 from store.records import IncidentFilters
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 WRITERS = (Role.ORG_ADMIN, Role.SRE_LEAD, Role.ONCALL_ENGINEER, Role.ANALYST)
+STATUS_CHANGERS = (Role.ORG_ADMIN, Role.SRE_LEAD, Role.ONCALL_ENGINEER)  # as the API's
 PAGE_SIZE = 50
 
 router = APIRouter(include_in_schema=False)
@@ -115,7 +117,15 @@ async def tickets_page(
     page = await tickets.list(
         org_id=me.org, filters=filters, limit=PAGE_SIZE, cursor=None, sort="-created_at"
     )
-    return render(request, "tickets.html", tickets=page.items, q=q, classification=classification)
+    return render(
+        request,
+        "tickets.html",
+        tickets=page.items,
+        q=q,
+        classification=classification,
+        statuses=[s.value for s in IncidentStatus],
+        can_change_status=me.has_any_role(STATUS_CHANGERS),
+    )
 
 
 @router.get("/approvals", response_class=HTMLResponse)

@@ -1,5 +1,6 @@
 """Workflows, runbooks and triage rules in the console: each file with its lint state
-(errors at file:line), active or inactive and why; an ORG_ADMIN reloads them."""
+(errors at file:line), active or inactive and why; a runbook's YAML to read; an ORG_ADMIN
+reloads them."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import Role
-from api.dependencies import RegistryDep
+from api.dependencies import RegistryDep, RunbookCatalogDep
 from console.pages import Person, render
 from console.session import CSRF_FIELD, check_csrf, state_of
+from core.errors import FirelineError
 from services.reload import reload_definitions
 
 router = APIRouter(include_in_schema=False)
@@ -27,6 +29,17 @@ async def workflows_page(request: Request, me: Person, registry: RegistryDep) ->
         triage_files=registry.triage_files,
         can_reload=me.has_any_role((Role.ORG_ADMIN,)),
     )
+
+
+@router.get("/runbooks/{runbook_id}", response_class=HTMLResponse)
+async def runbook_page(
+    request: Request, runbook_id: str, me: Person, catalog: RunbookCatalogDep
+) -> Response:
+    try:
+        entry, source = catalog.get(runbook_id), catalog.source(runbook_id)
+    except (FirelineError, OSError):
+        return render(request, "not_found.html", 404)
+    return render(request, "runbook.html", entry=entry, source=source)
 
 
 @router.post("/workflows/reload")

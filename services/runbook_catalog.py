@@ -38,6 +38,11 @@ class RunbookCatalog:
             raise unknown_runbook(runbook_id, self._registry)
         return entry
 
+    def source(self, runbook_id: str) -> str:
+        """The runbook's YAML as its file holds it now, for people to read."""
+        entry = self.get(runbook_id)
+        return (self._registry.workflows_dir / entry.file).read_text(encoding="utf-8")
+
     async def rank(self, org: str, incident_id: str) -> list[RankedRunbook]:
         """Runbooks that compiled, best match first (then by id), with each factor."""
         entries = {e.plan.id: e for e in self._registry.runbooks if e.plan is not None}

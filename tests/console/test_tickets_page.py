@@ -5,6 +5,7 @@ main pages for the docs."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from playwright.async_api import Browser, expect
@@ -58,3 +59,32 @@ async def test_ticket_cards_show_the_classification_and_filter_on_it(
     await page.screenshot(path=str(images / "incidents.png"), full_page=True)
     await page.goto(f"/incidents/{noise['id']}")
     await page.screenshot(path=str(images / "incident.png"), full_page=True)
+
+
+async def test_a_cards_quick_actions_update_status_and_lead_to_its_runbook(
+    browser: Browser, console: Platform
+) -> None:
+    page = await signed_in(browser, console, await add_user(console, "q@acme.test", "SRE_LEAD"))
+    real = await console.create_incident(
+        "acme", title="checkout service down", service="checkout", severity="SEV2"
+    )
+    await eventually(lambda: _triaged(console, real["id"]))
+    await page.goto("/tickets")
+    card = page.locator("article", has_text="checkout service down")
+
+    await card.get_by_label("Status of checkout service down", exact=True).select_option("INVESTIGATING")
+    await card.get_by_role("button", name="Update the status of checkout service down").click()
+
+    await expect(page).to_have_url(re.compile(r"/tickets$"))
+    await expect(card.locator(".badge").first).to_have_text("investigating")
+    assert (await console.incident(real["id"]))["status"] == "INVESTIGATING"
+    await card.get_by_role("link", name="View runbook").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Runbook: restart-systemd-service"
+    )
+    await expect(page.get_by_label("Runbook source")).to_contain_text("systemctl")
+    await page.go_back()
+    await card.get_by_role("link", name="Execute restart-systemd-service").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Preview: restart-systemd-service"
+    )
