@@ -12,11 +12,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from api.auth import Role
-from api.dependencies import SessionServiceDep, SessionStreamDep
+from api.dependencies import IncidentServiceDep, SessionServiceDep, SessionStreamDep
 from console.pages import TEMPLATES, Person, render
 from console.session import CSRF_FIELD, check_csrf
 from core.errors import ConflictError, NotFoundError
+from services.incidents import IncidentService
 from services.session_stream import SessionEvent
+from services.sessions import SessionService
 from workflows.session_models import FINAL_STATUSES
 
 STARTERS = (Role.ORG_ADMIN, Role.SRE_LEAD, Role.ONCALL_ENGINEER)  # as the API's
@@ -25,9 +27,13 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)
 async def session_page(
-    request: Request, session_id: str, me: Person, sessions: SessionServiceDep
+    request: Request,
+    session_id: str,
+    me: Person,
+    sessions: SessionServiceDep,
+    incidents: IncidentServiceDep,
 ) -> Response:
-    return await _render(request, session_id, me, sessions, "session.html")
+    return await _render(request, session_id, me, sessions, "session.html", incidents)
 
 
 @router.get("/fragments/sessions/{session_id}", response_class=HTMLResponse)
@@ -80,18 +86,38 @@ async def cancel(
 
 
 async def _render(
-    request: Request, session_id: str, me: Person, sessions: SessionServiceDep, template: str
+    request: Request,
+    session_id: str,
+    me: Person,
+    sessions: SessionService,
+    template: str,
+    incidents: IncidentService | None = None,
 ) -> Response:
     try:
         detail = await sessions.get(me.org, session_id)
     except NotFoundError:
         return render(request, "not_found.html", 404)
     state = detail.state
+    ticket = await _ticket(incidents, me.org, state.incident_id) if incidents else {}
     return render(
         request,
         template,
         session=state,
         detail=detail,
         over=state.status in FINAL_STATUSES,
+        ticket=ticket,
         can_cancel=me.has_any_role(STARTERS) and state.status not in FINAL_STATUSES,
     )
+
+
+async def _ticket(incidents: IncidentService, org: str, incident_id: str | None) -> dict[str, str]:
+    """The incident's ticket (id and url), for a link on the page; empty without one."""
+    if incident_id is None:
+        return {}
+    try:
+        enrichments = (await incidents.get(org_id=org, incident_id=incident_id)).enrichments
+    except NotFoundError:
+        return {}
+    if not enrichments.get("ticket_id"):
+        return {}
+    return {"id": str(enrichments["ticket_id"]), "url": str(enrichments.get("ticket_url") or "")}

@@ -1,5 +1,6 @@
-"""A session's output in the browser, line by line while the command still runs: the
-precheck below prints a line, then waits for the test's go-ahead before printing more."""
+"""A session's page in the browser: its incident's ticket linked, and the output line by
+line while the command still runs (the precheck below prints a line, then waits for the
+test's go-ahead before printing more)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ async def test_output_lines_appear_while_the_command_runs(
     browser: Browser, console: Platform, tmp_path: Path
 ) -> None:
     await add_runbook(console, "waits-for-go", WAITS_FOR_GO)
-    incident = await console.create_incident(title="Watch the output")
+    ticket = {"ticket_id": "OPS-42", "ticket_url": "https://jira.example/browse/OPS-42"}
+    incident = await console.create_incident(title="Watch the output", enrichments=ticket)
     session = await started(
         console, "acme", incident["id"], "waits-for-go", inputs={"dir": str(tmp_path)}
     )
@@ -44,6 +46,9 @@ async def test_output_lines_appear_while_the_command_runs(
 
     await page.goto(f"/sessions/{session['session_id']}")
     output = page.get_by_role("log")
+    await expect(page.get_by_role("link", name="OPS-42")).to_have_attribute(
+        "href", ticket["ticket_url"]
+    )
 
     first = output.locator(".line").first
     await expect(first).to_contain_text("ready <b>not bold</b>", timeout=20_000)  # as text
