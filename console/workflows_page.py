@@ -1,30 +1,38 @@
 """Workflows, runbooks and triage rules in the console: each file with its lint state
-(errors at file:line), active or inactive and why; a runbook's YAML to read; an ORG_ADMIN
+(errors at file:line), active or inactive and why, a workflow's latest runs; a runbook's
+YAML to read; an ORG_ADMIN
 reloads them."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import Role
-from api.dependencies import RegistryDep, RunbookCatalogDep
+from api.dependencies import RegistryDep, RunbookCatalogDep, RunServiceDep
 from console.pages import Person, render
 from console.session import CSRF_FIELD, check_csrf, state_of
 from core.errors import FirelineError
 from services.reload import reload_definitions
 
+RECENT_RUNS = 3
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/workflows", response_class=HTMLResponse)
-async def workflows_page(request: Request, me: Person, registry: RegistryDep) -> Response:
+async def workflows_page(
+    request: Request, me: Person, registry: RegistryDep, runs: RunServiceDep
+) -> Response:
+    ids = [entry.workflow_id for entry in registry.entries if entry.workflow_id]
+    recent = await asyncio.gather(*(runs.recent_runs(me.org, i, RECENT_RUNS) for i in ids))
     return render(
         request,
         "workflows.html",
         workflows=registry.entries,
+        recent=dict(zip(ids, recent, strict=True)),
         runbooks=registry.runbooks,
         triage_files=registry.triage_files,
         can_reload=me.has_any_role((Role.ORG_ADMIN,)),

@@ -96,3 +96,10 @@ async def signed_in(browser: Browser, platform: Platform, email: str) -> Page:
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url("**/")
     return page
+
+
+def screenshots(tmp_path: Path) -> Path:
+    """Where a test saves its screenshots: FIRELINE_SCREENSHOTS=docs/images refreshes the
+    committed ones; else they go to the test's tmp directory."""
+    chosen = os.environ.get("FIRELINE_SCREENSHOTS")
+    return Path(chosen) if chosen else tmp_path

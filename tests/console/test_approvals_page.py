@@ -11,7 +11,7 @@ from typing import Any
 from playwright.async_api import Browser, expect
 
 from api.auth import issue_token
-from tests.console.conftest import add_user, signed_in
+from tests.console.conftest import add_user, screenshots, signed_in
 from tests.platform.harness import Platform, eventually
 from tests.platform.session_helpers import add_runbook, started, wait_for_status
 
@@ -63,6 +63,7 @@ async def test_a_second_person_approves_from_the_dashboard(
     await expect(row.locator(".host")).to_contain_text("the worker itself (local)")
     await expect(row.locator(".confidence")).to_have_text(re.compile(r"^\d+%$"))
     await expect(row.locator("time.countdown")).to_have_text(re.compile(r"^59m \d\ds left$"))
+    await page.screenshot(path=str(screenshots(tmp_path) / "approvals.png"), full_page=True)
     await row.get_by_label("Note").fill("looked at it, go")
     await row.get_by_role("button", name="Approve").click()
 

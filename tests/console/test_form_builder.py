@@ -5,10 +5,12 @@ broken field shown at its input with nothing saved, and a read-only form for non
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from playwright.async_api import Browser, Locator, Page, expect
 
-from tests.console.conftest import add_user, base_url, signed_in
+from tests.console.conftest import add_user, base_url, screenshots, signed_in
 from tests.fakes.jira_server import FakeJira
 from tests.platform.harness import Platform
 
@@ -26,7 +28,7 @@ async def _add_field(page: Page, number: int, **inputs: str) -> Locator:
 
 
 async def test_admin_builds_the_acme_form_and_an_engineer_gets_a_jira_ticket(
-    jira_browser: Browser, console_with_jira: Platform, fake_jira: FakeJira
+    jira_browser: Browser, console_with_jira: Platform, fake_jira: FakeJira, tmp_path: Path
 ) -> None:
     console = console_with_jira
     admin = await signed_in(
@@ -52,6 +54,7 @@ async def test_admin_builds_the_acme_form_and_an_engineer_gets_a_jira_ticket(
     preview = admin.get_by_role("region", name="Preview: the create-incident dialog's fields")
     await expect(preview.get_by_label("Jira Project")).to_have_value("OPS")
     await expect(preview.get_by_text("Target Jira project for ticket creation")).to_be_visible()
+    await admin.screenshot(path=str(screenshots(tmp_path) / "form-builder.png"), full_page=True)
     await admin.get_by_role("button", name="Save form").click()
     await expect(admin.get_by_text("Saved as version 1.")).to_be_visible()
 
@@ -79,6 +82,7 @@ async def test_admin_builds_the_acme_form_and_an_engineer_gets_a_jira_ticket(
     ticket = row.get_by_role("link", name="SUPPORT-1")
     await expect(ticket).to_have_attribute("href", ticket_url, timeout=15_000)
     await expect(ticket).to_have_attribute("target", "_blank")
+    await engineer.screenshot(path=str(screenshots(tmp_path) / "ticket-toast.png"))
     [issue] = fake_jira.issues
     assert issue.summary == "[SEV3] Payments API timing out"
 

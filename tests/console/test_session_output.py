@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, expect
 
-from tests.console.conftest import add_user, signed_in
+from tests.console.conftest import add_user, screenshots, signed_in
 from tests.platform.harness import Platform
 from tests.platform.session_helpers import add_runbook, started
 
@@ -57,3 +57,4 @@ async def test_output_lines_appear_while_the_command_runs(
     (tmp_path / "go").touch()
     await expect(output.locator(".line").nth(1)).to_contain_text("went", timeout=20_000)
     await expect(output.locator("b")).to_have_count(0)
+    await page.screenshot(path=str(screenshots(tmp_path) / "session.png"), full_page=True)

@@ -4,17 +4,13 @@ main pages for the docs."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 from playwright.async_api import Browser, expect
 
-from tests.console.conftest import add_user, signed_in
+from tests.console.conftest import add_user, screenshots, signed_in
 from tests.platform.harness import Platform, eventually
-
-# FIRELINE_SCREENSHOTS=docs/images refreshes the committed ones; else they go to tmp.
-SCREENSHOTS = os.environ.get("FIRELINE_SCREENSHOTS")
 
 
 async def _triaged(console: Platform, incident_id: str) -> bool:
@@ -25,7 +21,7 @@ async def _triaged(console: Platform, incident_id: str) -> bool:
 async def test_ticket_cards_show_the_classification_and_filter_on_it(
     browser: Browser, console: Platform, tmp_path: Path
 ) -> None:
-    images = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    images = screenshots(tmp_path)
     page = await signed_in(browser, console, await add_user(console, "t@acme.test", "SRE_LEAD"))
     noise = await console.create_incident("acme", title="Canary probe failed: login")
     real = await console.create_incident(
@@ -72,7 +68,9 @@ async def test_a_cards_quick_actions_update_status_and_lead_to_its_runbook(
     await page.goto("/tickets")
     card = page.locator("article", has_text="checkout service down")
 
-    await card.get_by_label("Status of checkout service down", exact=True).select_option("INVESTIGATING")
+    await card.get_by_label("Status of checkout service down", exact=True).select_option(
+        "INVESTIGATING"
+    )
     await card.get_by_role("button", name="Update the status of checkout service down").click()
 
     await expect(page).to_have_url(re.compile(r"/tickets$"))

@@ -3,6 +3,8 @@ an ORG_ADMIN reloads after a file changed, a VIEWER has no reload button."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Browser, expect
 
 from tests.console.conftest import add_user, signed_in
@@ -39,3 +41,27 @@ async def test_a_viewer_cannot_reload(browser: Browser, console: Platform) -> No
     await page.goto("/workflows")
     await expect(page.get_by_role("heading", name="Workflows and runbooks")).to_be_visible()
     await expect(page.get_by_role("button", name="Reload from disk")).to_have_count(0)
+
+
+async def test_a_workflows_latest_runs_link_into_temporal(
+    browser: Browser, console: Platform
+) -> None:
+    incident = await console.create_incident(title="Tell the room")
+    run = {"inputs": {"message": "bridge is open"}, "incident_id": incident["id"]}
+    started = await console.http.post(
+        "/v1/workflows/announce/run", json=run, headers=console.auth()
+    )
+    assert started.status_code in (200, 201, 202), started.text
+    page = await signed_in(browser, console, await add_user(console, "rr@acme.test", "VIEWER"))
+
+    await page.goto("/workflows")
+
+    runs = page.locator("tr[data-file$='announce.yaml'] .runs")
+    ui = console.settings.resolved_temporal_ui_url.rstrip("/")
+    await expect(runs.get_by_role("link").first).to_have_attribute(
+        "href", re.compile(f"^{re.escape(ui)}/")
+    )
+    await expect(runs.get_by_role("link", name="manual")).to_have_attribute(
+        "href", f"/incidents/{incident['id']}"
+    )
+    await expect(page.locator("tr[data-file$='slack-sev1.yaml'] .runs")).to_have_text("none")
