@@ -89,18 +89,22 @@ async def test_the_session_page_follows_the_step_live_after_an_approval(
     browser: Browser, console: Platform, tmp_path: Path
 ) -> None:
     session = await _waiting_session(console, tmp_path, "Watch it run")
-    page = await signed_in(browser, console, await add_user(console, "w@acme.test", "SRE_LEAD"))
+    watcher = await signed_in(browser, console, await add_user(console, "w@acme.test", "SRE_LEAD"))
+    await watcher.goto(f"/sessions/{session['session_id']}")
+    await expect(watcher.locator(".session-status")).to_have_text("waiting approval")
 
-    await page.goto(f"/sessions/{session['session_id']}")
-    await expect(page.locator(".session-status")).to_have_text("waiting approval")
-    approved = await console.http.post(
-        f"/v1/sessions/{session['session_id']}/steps/touch/approve",
-        json={"note": "from the API"},
-        headers={"Authorization": f"Bearer {_token(console, 'second-lead')}"},
+    # A second person decides in the dashboard, in a browser of their own.
+    approver = await signed_in(
+        browser, console, await add_user(console, "second@acme.test", "SRE_LEAD")
     )
-    assert approved.status_code == 200, approved.text
+    await approver.goto("/approvals")
+    card = approver.locator("article.approval", has_text="gated-touch")
+    await card.get_by_label("Note").fill("from the dashboard")
+    await card.get_by_role("button", name="Approve").click()
 
-    # No reload: the page fetches its body again while the session runs.
-    await expect(page.locator(".session-status")).to_have_text("completed", timeout=20_000)
-    await expect(page.locator("tr[data-step='touch'] .step-status")).to_have_text("succeeded")
-    await expect(page.get_by_role("button", name="Cancel session")).to_have_count(0)
+    # No reload on the watcher's page: it fetches its body again while the session runs.
+    await expect(watcher.locator(".session-status")).to_have_text("completed", timeout=20_000)
+    step = watcher.locator("tr[data-step='touch']")
+    await expect(step.locator(".step-status")).to_have_text("succeeded")
+    await expect(step).to_contain_text("second@acme.test")
+    await expect(watcher.get_by_role("button", name="Cancel session")).to_have_count(0)
