@@ -5,7 +5,7 @@ Inputs travel as `in_<name>` fields, so a preview's address can be shared."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,8 +31,7 @@ async def preview(
     sessions: SessionServiceDep,
     catalog: RunbookCatalogDep,
 ) -> Response:
-    declared = _declared(catalog, runbook_id)
-    raw = {i.name: request.query_params.get(f"in_{i.name}", "") for i in declared}
+    declared, raw = _posted_inputs(catalog, runbook_id, request.query_params)
     try:
         inputs = typed_inputs(declared, raw)
         shown = await sessions.preview(me.org, incident_id, runbook_id, me.sub, inputs)
@@ -65,8 +64,7 @@ async def execute(
     check_csrf(request, posted.get(CSRF_FIELD))
     if not me.has_any_role(STARTERS):
         return render(request, "not_found.html", 404)
-    declared = _declared(catalog, runbook_id)
-    raw = {i.name: posted.get(f"in_{i.name}", "") for i in declared}
+    declared, raw = _posted_inputs(catalog, runbook_id, posted)
     try:
         inputs = typed_inputs(declared, raw)
         started = await sessions.start(me.org, incident_id, runbook_id, me.sub, inputs)
@@ -108,12 +106,16 @@ def _json(name: str, text: str) -> Any:
         raise ValueError(f"input {name}: not JSON ({err.msg})") from None
 
 
-def _declared(catalog: RunbookCatalog, runbook_id: str) -> tuple[InputPlan, ...]:
+def _posted_inputs(
+    catalog: RunbookCatalog, runbook_id: str, fields: Mapping[str, str]
+) -> tuple[tuple[InputPlan, ...], dict[str, str]]:
+    """The runbook's declared inputs, and the `in_<name>` value given for each."""
     try:
         plan = catalog.get(runbook_id).plan
     except FirelineError:  # unknown: the session service says so
-        return ()
-    return plan.inputs if plan is not None else ()
+        plan = None
+    declared = plan.inputs if plan is not None else ()
+    return declared, {i.name: fields.get(f"in_{i.name}", "") for i in declared}
 
 
 def _refused(

@@ -9,7 +9,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    async_playwright,
+)
 from temporalio.testing import WorkflowEnvironment
 
 from services.users import UserService
@@ -87,8 +93,12 @@ async def add_user(platform: Platform, email: str, role: str, org: str = "acme")
     return email
 
 
-async def signed_in(browser: Browser, platform: Platform, email: str) -> Page:
-    context: BrowserContext = await browser.new_context(base_url=base_url(platform))
+async def signed_in(
+    browser: Browser, platform: Platform, email: str, viewport: ViewportSize | None = None
+) -> Page:
+    context: BrowserContext = await browser.new_context(
+        base_url=base_url(platform), viewport=viewport
+    )
     page = await context.new_page()
     await page.goto("/login")
     await page.get_by_label("Email").fill(email)

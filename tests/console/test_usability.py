@@ -7,25 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
-from tests.console.conftest import PASSWORD, add_user, base_url, signed_in
+from tests.console.conftest import add_user, signed_in
 from tests.platform.harness import Platform
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 UNLABELLED = """[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
   .filter(e => !e.labels.length && !e.getAttribute("aria-label")).map(e => e.name)"""
-
-
-async def _phone(browser: Browser, console: Platform, email: str) -> Page:
-    context = await browser.new_context(base_url=base_url(console), viewport=PHONE)
-    page = await context.new_page()
-    await page.goto("/login")
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url("**/")
-    return page
 
 
 async def _page_width(page: Page) -> int:
@@ -41,7 +30,9 @@ async def test_each_page_fits_a_phone(
         title="A rather long incident title that has to wrap on a small phone screen",
         enrichments={"ticket_id": "OPS-1234", "ticket_url": "https://jira.example/browse/OPS-1234"},
     )
-    page = await _phone(browser, console, await add_user(console, "m@acme.test", "ORG_ADMIN"))
+    page = await signed_in(
+        browser, console, await add_user(console, "m@acme.test", "ORG_ADMIN"), PHONE
+    )
 
     await page.goto(path)
 
@@ -55,7 +46,9 @@ async def test_an_incident_fits_a_phone_with_its_actions_in_reach(
     browser: Browser, console: Platform
 ) -> None:
     incident = await console.create_incident(title="Disk 97% full on db-primary-eu-west-1")
-    page = await _phone(browser, console, await add_user(console, "n@acme.test", "SRE_LEAD"))
+    page = await signed_in(
+        browser, console, await add_user(console, "n@acme.test", "SRE_LEAD"), PHONE
+    )
 
     await page.goto(f"/incidents/{incident['id']}")
 
