@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from api.auth import Role
 from api.dependencies import FormServiceDep
@@ -56,11 +57,11 @@ async def edit_form(request: Request, me: Person, forms: FormServiceDep) -> Resp
     if action == "preview" or errors:
         return _builder(request, me, name, rows, errors=errors, preview=fields)
     try:
-        form, _ = await forms.save(
-            org_id=me.org,
-            actor=me.sub,
-            schema=FormSchema(name=name or "Incident form", fields=fields),
-        )
+        schema = FormSchema(name=name or "Incident form", fields=fields)
+    except ValidationError:  # only the name is left to check: the fields passed above
+        return _builder(request, me, name, rows, errors={"form_name": "at most 200 characters"})
+    try:
+        form, _ = await forms.save(org_id=me.org, actor=me.sub, schema=schema)
     except FieldErrors as refused:
         return _builder(request, me, name, rows, errors=service_errors(refused.problems))
     return RedirectResponse(f"/settings/form?saved={form.version.version}", status_code=303)

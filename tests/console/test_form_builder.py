@@ -131,3 +131,21 @@ async def test_a_lead_sees_the_form_read_only_and_cannot_save_it(
     assert refused.status_code == 404
     saved = await console.http.get("/v1/incidents/form-schema", headers=console.auth("acme"))
     assert saved.status_code == 404
+
+
+async def test_a_forged_overlong_form_name_is_refused_at_its_field(
+    browser: Browser, console: Platform
+) -> None:
+    admin = await signed_in(browser, console, await add_user(console, "n@acme.test", "ORG_ADMIN"))
+    await admin.goto("/settings/form")
+    token = await admin.locator("input[name=csrf_token]").first.get_attribute("value")
+    cookies = {c["name"]: c["value"] for c in await admin.context.cookies()}
+    fields = {"f0.name": "team", "f0.label": "Team", "f0.type": "text"}
+
+    async with httpx.AsyncClient(base_url=base_url(console), cookies=cookies) as client:
+        body = {"csrf_token": token or "", "action": "save", "count": "1", "form_name": "x" * 300}
+        refused = await client.post("/settings/form", data=body | fields)
+
+    assert refused.status_code == 422 and "at most 200 characters" in refused.text
+    saved = await console.http.get("/v1/incidents/form-schema", headers=console.auth("acme"))
+    assert saved.status_code == 404
