@@ -37,16 +37,24 @@ async def sqlite_database(directory: Path) -> AsyncIterator[Database]:
 
 
 @asynccontextmanager
-async def postgres_database(server_url: str) -> AsyncIterator[Database]:
-    """CREATE a uniquely named database on the server, migrate it, DROP it afterwards."""
+async def postgres_database(server_url: str, *, migrate: bool = True) -> AsyncIterator[Database]:
+    """CREATE a uniquely named database on the server, migrate it (unless told not to),
+    DROP it afterwards."""
     name = f"fireline_test_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as connection:
             await connection.execute(text(f'CREATE DATABASE "{name}"'))
         try:
-            url = make_url(server_url).set(database=name)
-            async with migrated(url.render_as_string(hide_password=False)) as db:
+            url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+            if not migrate:
+                db = Database(url)
+                try:
+                    yield db
+                finally:
+                    await db.dispose()
+                return
+            async with migrated(url) as db:
                 yield db
         finally:
             async with admin.connect() as connection:
