@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from core.errors import FirelineError
 
@@ -17,16 +17,19 @@ class SecretDecryptionError(FirelineError):
 
 
 class SecretBox:
-    """Encrypts with one Fernet key; errors never quote the key, the secret or the token."""
+    """Encrypts with the first of its Fernet keys and decrypts with any of them, so a key
+    can be rotated: `FIRELINE_SECRET_KEY=new,old` reads what the old key wrote while
+    every secret saved from then on uses the new one. Errors never quote a key, a secret
+    or a token."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, keys: str) -> None:
         try:
-            self._fernet = Fernet(key)
+            self._fernet = MultiFernet([Fernet(key.strip()) for key in keys.split(",")])
         except (ValueError, TypeError):
             # `from None`: the underlying error may carry the key's text.
             raise ValueError(
-                "FIRELINE_SECRET_KEY is not a valid Fernet key (32 bytes, url-safe base64); "
-                + GENERATE_KEY_HINT
+                "FIRELINE_SECRET_KEY is not a valid Fernet key (32 bytes, url-safe base64; "
+                "several keys are separated by commas, the newest first); " + GENERATE_KEY_HINT
             ) from None
 
     def encrypt(self, plaintext: str) -> str:

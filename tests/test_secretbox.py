@@ -59,3 +59,22 @@ def test_an_invalid_key_is_refused_at_construction_naming_the_setting(bad_key: s
         SecretBox(bad_key)
     if bad_key:
         assert bad_key not in str(err.value)
+
+
+def test_a_rotated_key_reads_what_the_old_one_wrote_and_writes_with_the_new_one() -> None:
+    old, new = new_key(), new_key()
+    written_before = SecretBox(old).encrypt(SECRET)
+
+    rotating = SecretBox(f"{new}, {old}")
+
+    assert rotating.decrypt(written_before) == SECRET
+    written_now = rotating.encrypt(SECRET)
+    assert SecretBox(new).decrypt(written_now) == SECRET  # the old key is no longer needed
+    with pytest.raises(SecretDecryptionError):
+        SecretBox(old).decrypt(written_now)
+
+
+def test_one_bad_key_in_a_rotation_list_is_refused_naming_the_setting() -> None:
+    with pytest.raises(ValueError, match="several keys are separated by commas") as err:
+        SecretBox(f"{new_key()},not-a-key")
+    assert "not-a-key" not in str(err.value)
