@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _READ_ONLY = "fireline_read_only"
+_MIGRATION_LOCK = 0x46495245  # "FIRE": any constant, the same in every Fireline process
 
 
 class Database:
@@ -48,6 +49,12 @@ class Database:
         from store.migrate import upgrade_to_head
 
         async with self.engine.begin() as connection:
+            if not self.is_sqlite:
+                # API replicas starting together: one migrates, the others wait for its
+                # commit and then find the schema current (the lock ends with the commit).
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                )
             needs_rebuild = await connection.run_sync(upgrade_to_head)
         if needs_rebuild:
             async with self.session() as session:

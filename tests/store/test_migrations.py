@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
@@ -9,6 +12,9 @@ from sqlalchemy.engine import Connection
 
 from store.db import Database
 from store.models import Base
+from tests.store.databases import postgres_database, postgres_url
+
+HEAD = "0009_list_columns"
 
 
 def _schema_differences(connection: Connection) -> list[object]:
@@ -25,7 +31,7 @@ async def test_migrate_again_is_a_no_op(db: Database) -> None:
     await db.migrate()
     async with db.read_session() as session:
         versions = (await session.execute(text("SELECT version_num FROM alembic_version"))).all()
-    assert versions == [("0009_list_columns",)]
+    assert versions == [(HEAD,)]
 
 
 async def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(db: Database) -> None:
@@ -41,3 +47,21 @@ async def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(db: Data
 
 async def test_ping(db: Database) -> None:
     await db.ping()
+
+
+async def test_replicas_migrating_a_new_postgresql_database_at_once_all_succeed() -> None:
+    server_url = postgres_url()
+    if server_url is None:
+        pytest.skip("set FIRELINE_TEST_POSTGRES_URL to run against PostgreSQL")
+    async with postgres_database(server_url, migrate=False) as first:
+        replicas = [Database(first.url) for _ in range(3)]
+        try:
+            await asyncio.gather(first.migrate(), *(replica.migrate() for replica in replicas))
+        finally:
+            for replica in replicas:
+                await replica.dispose()
+        async with first.read_session() as session:
+            versions = (
+                await session.execute(text("SELECT version_num FROM alembic_version"))
+            ).all()
+        assert versions == [(HEAD,)]
