@@ -15,6 +15,8 @@ runbook_app = typer.Typer(help="Runbooks: drafts to start from.", no_args_is_hel
 app.add_typer(runbook_app, name="runbook")
 servicenow_app = typer.Typer(help="ServiceNow: first sync of incidents.", no_args_is_help=True)
 app.add_typer(servicenow_app, name="servicenow")
+secrets_app = typer.Typer(help="Secrets stored in the database.", no_args_is_help=True)
+app.add_typer(secrets_app, name="secrets")
 
 
 @app.command()
@@ -72,6 +74,15 @@ def servicenow_import(
     raise typer.Exit(
         import_command(org=org, query=query, connection=connection, page_size=page_size)
     )
+
+
+@secrets_app.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored secret with the first key of FIRELINE_SECRET_KEY (set it to
+    NEW,OLD first); afterwards OLD can be dropped. All or nothing."""
+    from cli.secrets import rotate_command
+
+    raise typer.Exit(rotate_command())
 
 
 @users_app.command("add")

@@ -35,6 +35,16 @@ class SecretBox:
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
 
+    def rotate(self, token: str) -> str:
+        """The same secret encrypted with the newest key (SecretDecryptionError if no key
+        reads it); the secret itself never leaves this method."""
+        try:
+            return self._fernet.rotate(token).decode("ascii")
+        except (InvalidToken, ValueError, TypeError):
+            raise SecretDecryptionError(
+                "a stored secret cannot be decrypted with any FIRELINE_SECRET_KEY key"
+            ) from None
+
     def decrypt(self, token: str) -> str:
         try:
             return self._fernet.decrypt(token).decode("utf-8")
