@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -60,17 +60,25 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_token(secret: str, token: str) -> Principal:
-    """The token's principal; InvalidTokenError says what is wrong with it."""
-    try:
-        claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]}
-        )
-    except jwt.ExpiredSignatureError as error:
-        raise InvalidTokenError("token has expired") from error
-    except jwt.InvalidTokenError as error:
-        raise InvalidTokenError(f"invalid token: {error}") from error
-    return _principal_from(claims)
+def decode_token(secrets: str | Sequence[str], token: str) -> Principal:
+    """The token's principal, signed with one of `secrets` (the current one first, then
+    those before a rotation); InvalidTokenError says what is wrong with it."""
+    accepted = [secrets] if isinstance(secrets, str) else list(secrets)
+    for index, secret in enumerate(accepted):
+        try:
+            claims = jwt.decode(
+                token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]}
+            )
+        except jwt.InvalidSignatureError as error:
+            if index < len(accepted) - 1:
+                continue
+            raise InvalidTokenError(f"invalid token: {error}") from error
+        except jwt.ExpiredSignatureError as error:
+            raise InvalidTokenError("token has expired") from error
+        except jwt.InvalidTokenError as error:
+            raise InvalidTokenError(f"invalid token: {error}") from error
+        return _principal_from(claims)
+    raise InvalidTokenError("invalid token: no signing secret is configured")
 
 
 def _principal_from(claims: dict[str, Any]) -> Principal:
@@ -94,7 +102,7 @@ async def current_principal(
         raise _unauthorized("missing bearer token")
     state: AppState = request.app.state.fireline
     try:
-        return decode_token(state.jwt_secret, credentials.credentials)
+        return decode_token(state.jwt_accepted, credentials.credentials)
     except InvalidTokenError as error:
         raise _unauthorized(str(error)) from error
 

@@ -26,6 +26,11 @@ class AppState:
     # Encrypts the secrets kept in the database (webhook secrets).
     secrets: SecretBox = field(init=False)
 
+    @property
+    def jwt_accepted(self) -> tuple[str, ...]:
+        """The secrets a token may be signed with: the current one, then earlier ones."""
+        return (self.jwt_secret, *self.settings.jwt_previous_secrets)
+
     def __post_init__(self) -> None:
         self.ingest_limiter = RateLimiter(self.settings.ingest_rate, self.settings.ingest_burst)
         self.secrets = SecretBox(self.settings.effective_secret_key())

@@ -37,7 +37,7 @@ def signed_in(request: Request) -> Principal | None:
     if not token:
         return None
     try:
-        return decode_token(state_of(request).jwt_secret, token)
+        return decode_token(state_of(request).jwt_accepted, token)
     except InvalidTokenError:
         return None
 

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     schedule_orgs: list[str] = ["default"]
 
     jwt_secret: str = DEFAULT_JWT_SECRET
+    # Secrets tokens signed before a rotation were signed with (JSON list): still accepted,
+    # so people and scripts keep working while new tokens are issued with jwt_secret.
+    jwt_previous_secrets: list[str] = []
     # Fernet key (urlsafe base64, 32 bytes) for secrets stored in the database; embedded
     # mode generates one in the data dir, other modes must set it.
     secret_key: str | None = None

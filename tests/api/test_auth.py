@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import jwt
@@ -14,8 +15,9 @@ from api.auth import Principal, decode_token, issue_token
 from cli.main import app
 from cli.tokens import parse_roles
 from core.ids import utcnow
+from store.db import Database
 from tests.api.conftest import JWT_SECRET, AuthHeaders
-from tests.api.helpers import create
+from tests.api.helpers import create, fireline_app
 
 
 def test_a_token_round_trips() -> None:
@@ -143,3 +145,37 @@ def test_the_token_command_rejects_unknown_roles() -> None:
         "unknown role(s): ADMIN, root; choose from "
         "ORG_ADMIN, SRE_LEAD, ONCALL_ENGINEER, ANALYST, VIEWER"
     )
+
+
+PREVIOUS_SECRET = "the-secret-before-the-rotation-0123456789"
+
+
+async def test_after_a_rotation_tokens_signed_with_a_previous_secret_still_work(
+    db: Database, tmp_path: Path
+) -> None:
+    app = fireline_app(db, tmp_path, jwt_previous_secrets=[PREVIOUS_SECRET])
+    old = issue_token(PREVIOUS_SECRET, org="acme", roles=["VIEWER"], sub="script")
+    unknown = issue_token("never-one-of-ours-0123456789abcdef", org="acme", roles=[], sub="x")
+    expired_old = jwt.encode(
+        {
+            "sub": "s",
+            "org": "acme",
+            "roles": [],
+            "iat": utcnow() - timedelta(hours=2),
+            "exp": utcnow() - timedelta(hours=1),
+        },
+        PREVIOUS_SECRET,
+        algorithm="HS256",
+    )
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://fireline.test"
+    ) as client:
+        accepted = await client.get("/v1/incidents", headers=_bearer(old))
+        refused = await client.get("/v1/incidents", headers=_bearer(unknown))
+        expired = await client.get("/v1/incidents", headers=_bearer(expired_old))
+
+    assert accepted.status_code == 200
+    assert refused.status_code == 401
+    assert "Signature verification failed" in refused.json()["detail"]
+    assert (expired.status_code, expired.json()["detail"]) == (401, "token has expired")
