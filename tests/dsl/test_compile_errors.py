@@ -390,6 +390,21 @@ def test_unknown_filter_is_a_syntax_error():
     )
 
 
+def test_a_template_that_would_differ_on_replay_is_refused():
+    text = """
+    workflow:
+      id: x
+      triggers: [{type: manual}]
+      steps:
+        - name: tell
+          provider: {type: notify, with: {message: "{{ ['a', 'b'] | random }}"}}
+    """
+    assert only_error(text) == (
+        "6:49: step 'tell': template syntax error in provider.with.message: "
+        "no filter named 'random'"
+    )
+
+
 STEPS_REFERENCING = """
 workflow:
   id: x
