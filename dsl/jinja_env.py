@@ -51,9 +51,11 @@ def _now_not_given() -> datetime:
 def _make_environment() -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(undefined=Undefined, autoescape=False)
     # Templates render inside workflow code, which Temporal replays: a value that differs
-    # between runs would break the replay. `random` is Jinja's only such filter; without
-    # it, `fireline lint` refuses a template that uses it ("no filter named 'random'").
+    # between runs would break the replay. The `random` filter and the `lipsum` global
+    # are Jinja's only such built-ins; without them, `fireline lint` refuses a template
+    # that uses one.
     del env.filters["random"]
+    del env.globals["lipsum"]
     env.globals["has"] = _has
     env.globals["now"] = _now_not_given  # the render context's `now` replaces it
     return env
