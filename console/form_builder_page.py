@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.auth import Role
 from api.dependencies import FormServiceDep
 from console.form_builder import (
     KEYS,
@@ -21,13 +20,12 @@ from console.form_builder import (
     rows_of,
     service_errors,
 )
-from console.pages import Person, render
-from console.session import CSRF_FIELD, check_csrf
+from console.pages import ADMINS, Person, render
+from console.session import checked_form
 from core.errors import FieldErrors, NotFoundError
 from services.form_schema import FieldType, FormSchema
 
 router = APIRouter(include_in_schema=False)
-ADMIN = (Role.ORG_ADMIN,)
 
 
 @router.get("/settings/form", response_class=HTMLResponse)
@@ -45,9 +43,8 @@ async def form_builder(
 
 @router.post("/settings/form", response_class=HTMLResponse)
 async def edit_form(request: Request, me: Person, forms: FormServiceDep) -> Response:
-    posted = {key: str(value) for key, value in (await request.form()).items()}
-    check_csrf(request, posted.get(CSRF_FIELD))
-    if not me.has_any_role(ADMIN):
+    posted = await checked_form(request)
+    if not me.has_any_role(ADMINS):
         return render(request, "not_found.html", 404)
     name, action = posted.get("form_name", "").strip(), posted.get("action", "preview")
     rows = posted_rows(posted)
@@ -90,5 +87,5 @@ def _builder(
         preview=preview,
         version=version,
         saved=saved,
-        can_change=me.has_any_role(ADMIN),
+        can_change=me.has_any_role(ADMINS),
     )

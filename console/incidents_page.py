@@ -21,7 +21,7 @@ from console.incident_list import (
     column_heading,
 )
 from console.pages import WRITERS, Person, render
-from console.session import CSRF_FIELD, check_csrf
+from console.session import checked_form
 from core.errors import FieldErrors, InvalidInputError, NotFoundError
 from services.incidents import IncidentService
 from services.org_settings import OrgSettingsService
@@ -39,14 +39,15 @@ async def incidents_page(
     if not problems and request.url.query != view.query():
         # The filter form sends every field, empty or not: keep the address short to share.
         return RedirectResponse(f"/?{view.query()}" if view.query() else "/", status_code=303)
-    return await _list(request, me, incidents, settings, "incidents.html")
+    return await _list(request, me, incidents, settings, "incidents.html", view, problems)
 
 
 @router.get("/fragments/incidents", response_class=HTMLResponse)
 async def incidents_rows(
     request: Request, me: Person, incidents: IncidentServiceDep, settings: OrgSettingsServiceDep
 ) -> Response:
-    return await _list(request, me, incidents, settings, "_incident_rows.html")
+    view, problems = ListView.of(request.query_params)
+    return await _list(request, me, incidents, settings, "_incident_rows.html", view, problems)
 
 
 @router.get("/fragments/create-incident", response_class=HTMLResponse)
@@ -58,8 +59,7 @@ async def create_incident_form(request: Request, me: Person, forms: FormServiceD
 async def create_incident(
     request: Request, me: Person, incidents: IncidentServiceDep, forms: FormServiceDep
 ) -> Response:
-    posted = {key: str(value) for key, value in (await request.form()).items()}
-    check_csrf(request, posted.get(CSRF_FIELD))
+    posted = await checked_form(request)
     fields = await _form_fields(forms, me)
     if not me.has_any_role(WRITERS):
         errors = {"title": "your role may not create incidents"}
@@ -76,8 +76,9 @@ async def _list(
     incidents: IncidentService,
     settings: OrgSettingsService,
     template: str,
+    view: ListView,
+    problems: list[str],
 ) -> Response:
-    view, problems = ListView.of(request.query_params)
     try:
         page = await _page(incidents, me, view, view.cursor)
     except InvalidInputError as refused:  # a cursor from another view or a mangled one

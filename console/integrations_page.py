@@ -11,9 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.auth import Principal, Role
+from api.auth import Principal
 from api.dependencies import ConnectionServiceDep, WebhookConfigServiceDep
-from console.pages import Person, render
+from console.pages import ADMINS, Person, render
 from console.session import CSRF_FIELD, check_csrf, state_of
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from dsl.runbook_plan import FIRELINE_ROLES
@@ -24,7 +24,6 @@ from services.connections import ConnectionService
 from services.users import UserService
 from services.webhook_config import WebhookConfigService
 
-ADMIN = (Role.ORG_ADMIN,)
 PAGE = "/settings/integrations"
 CsrfToken = Annotated[str, Form(alias=CSRF_FIELD)]
 Text = Annotated[str, Form(max_length=1024)]
@@ -161,7 +160,7 @@ async def _after(
     change: Callable[[], Awaitable[str]],
 ) -> Response:
     """Make the change (ORG_ADMIN only), then the page with what happened."""
-    if not me.has_any_role(ADMIN):
+    if not me.has_any_role(ADMINS):
         return render(request, "not_found.html", 404)
     try:
         notice = await change()
@@ -180,7 +179,7 @@ async def _page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    if not me.has_any_role(ADMIN):
+    if not me.has_any_role(ADMINS):
         return render(request, "not_found.html", 404)
     return render(
         request,

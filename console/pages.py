@@ -35,6 +35,7 @@ from store.enums import IncidentStatus
 from store.records import IncidentFilters
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+ADMINS = (Role.ORG_ADMIN,)
 WRITERS = (Role.ORG_ADMIN, Role.SRE_LEAD, Role.ONCALL_ENGINEER, Role.ANALYST)
 STATUS_CHANGERS = (Role.ORG_ADMIN, Role.SRE_LEAD, Role.ONCALL_ENGINEER)  # as the API's
 PAGE_SIZE = 50

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.dependencies import RunbookCatalogDep, SessionServiceDep
 from console.pages import Person, render
-from console.session import CSRF_FIELD, check_csrf
+from console.session import checked_form
 from console.sessions_page import STARTERS
 from core.errors import FirelineError, NotFoundError
 from dsl.plan import InputPlan
@@ -60,8 +60,7 @@ async def execute(
     sessions: SessionServiceDep,
     catalog: RunbookCatalogDep,
 ) -> Response:
-    posted = {key: str(value) for key, value in (await request.form()).items()}
-    check_csrf(request, posted.get(CSRF_FIELD))
+    posted = await checked_form(request)
     if not me.has_any_role(STARTERS):
         return render(request, "not_found.html", 404)
     declared, raw = _posted_inputs(catalog, runbook_id, posted)

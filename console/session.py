@@ -79,3 +79,10 @@ def check_csrf(request: Request, form_token: str | None) -> None:
     sent = request.headers.get(CSRF_HEADER) or form_token or ""
     if not request.cookies.get(COOKIE) or not hmac.compare_digest(sent, csrf_token(request)):
         raise CsrfRefused("the form is stale or did not come from this console: reload it")
+
+
+async def checked_form(request: Request) -> dict[str, str]:
+    """The posted form's fields as strings, once its CSRF token has been checked."""
+    posted = {key: str(value) for key, value in (await request.form()).items()}
+    check_csrf(request, posted.get(CSRF_FIELD))
+    return posted

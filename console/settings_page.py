@@ -11,16 +11,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.auth import Role
 from api.dependencies import OrgSettingsServiceDep, TriageSettingsServiceDep
-from console.pages import Person, render
-from console.session import CSRF_FIELD, check_csrf
+from console.pages import ADMINS, Person, render
+from console.session import CSRF_FIELD, check_csrf, checked_form
 from core.errors import FieldErrors, InvalidInputError, describe_validation_error
 from services.org_settings import ExecutionMode
 from services.triage_settings import TriageSettings
 
 router = APIRouter(include_in_schema=False)
-ADMIN = (Role.ORG_ADMIN,)
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 WEIGHTS = ("criteria", "text", "success", "recency")
 
@@ -42,9 +40,8 @@ async def save_settings(
     org_settings: OrgSettingsServiceDep,
     triage_settings: TriageSettingsServiceDep,
 ) -> Response:
-    posted = {key: str(value) for key, value in (await request.form()).items()}
-    check_csrf(request, posted.get(CSRF_FIELD))
-    if not me.has_any_role(ADMIN):
+    posted = await checked_form(request)
+    if not me.has_any_role(ADMINS):
         return render(request, "not_found.html", 404)
     try:
         current = await triage_settings.get(org_id=me.org)
@@ -93,7 +90,7 @@ async def save_list_columns(
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    if not me.has_any_role(ADMIN):
+    if not me.has_any_role(ADMINS):
         return render(request, "not_found.html", 404)
     keys = [key.strip() for key in columns.split(",") if key.strip()]
     try:
@@ -123,5 +120,5 @@ async def _page(
         severities=SEVERITIES,
         weights=WEIGHTS,
         error=error,
-        can_change=me.has_any_role(ADMIN),
+        can_change=me.has_any_role(ADMINS),
     )

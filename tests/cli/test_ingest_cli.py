@@ -31,11 +31,13 @@ class Result:
     stderr: str
 
 
-def run_fireline(*args: str, data_dir: Path) -> Result:
-    """`fireline ARGS` with this data dir and no other FIRELINE_ setting, plain output."""
+def run_fireline(*args: str, data_dir: Path, settings: dict[str, str] | None = None) -> Result:
+    """`fireline ARGS` with this data dir and no other FIRELINE_ setting than `settings`,
+    plain output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIRELINE_")}
     env.pop("FORCE_COLOR", None)
     env.update({"COLUMNS": "200", "NO_COLOR": "1", "FIRELINE_DATA_DIR": str(data_dir)})
+    env.update(settings or {})
     process = subprocess.Popen(
         [str(FIRELINE), *args],
         cwd=data_dir.parent,

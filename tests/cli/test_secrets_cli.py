@@ -4,8 +4,6 @@ stops it with the row named, the secret never printed, and nothing changed."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -15,23 +13,15 @@ from services.connection_rules import ConnectionSpec, Credential
 from services.connections import ConnectionService
 from services.webhook_config import WebhookConfigService
 from store.db import Database
-from tests.cli.test_ingest_cli import FIRELINE
+from tests.cli.test_ingest_cli import Result, run_fireline
 
 PASSWORD = "snow-password-rotated-17"
 HOOK_SECRET = "hook-secret-rotated-29"
 
 
-def rotate(data_dir: Path, keys: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIRELINE_")}
-    env.update({"NO_COLOR": "1", "FIRELINE_DATA_DIR": str(data_dir), "FIRELINE_SECRET_KEY": keys})
-    return subprocess.run(
-        [str(FIRELINE), "secrets", "rotate"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=data_dir.parent,
-        timeout=120,
-        check=False,
+def rotate(data_dir: Path, keys: str) -> Result:
+    return run_fireline(
+        "secrets", "rotate", data_dir=data_dir, settings={"FIRELINE_SECRET_KEY": keys}
     )
 
 
