@@ -20,7 +20,7 @@ def rotate_command() -> int:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         count = asyncio.run(_rotate(Settings()))
-    except FirelineError as error:
+    except (FirelineError, ValueError) as error:  # ValueError: an unusable key setting
         err.print(escape(f"secrets rotate: {error}; nothing was changed"))
         return EXIT_REFUSED
     print(f"re-encrypted {count} stored secrets with the first FIRELINE_SECRET_KEY key")

@@ -74,3 +74,17 @@ async def test_a_secret_no_key_reads_stops_the_rotation_and_changes_nothing(
         assert await _readable_with(db, old)  # still as it was
     finally:
         await db.dispose()
+
+
+async def test_an_unusable_key_setting_is_named_without_a_traceback(tmp_path: Path) -> None:
+    old = Fernet.generate_key().decode()
+    db = await _stored(tmp_path / "data", old)
+    try:
+        refused = rotate(tmp_path / "data", f"{old},not-a-key")
+
+        assert refused.returncode == 1
+        assert "FIRELINE_SECRET_KEY is not a valid Fernet key" in refused.stderr
+        assert "Traceback" not in refused.stderr and "not-a-key" not in refused.stderr
+        assert await _readable_with(db, old)
+    finally:
+        await db.dispose()
