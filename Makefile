@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test lint check-format format bench clean
+.PHONY: up test lint check-format format bench histories clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.triage_quality
 	$(BIN)/python -m bench.triage
 	$(BIN)/python -m bench.console
+
+# Re-record tests/histories/*.json (only for a deliberately incompatible workflow change).
+histories: $(STAMP)
+	$(BIN)/python -m tests.histories.record
 
 clean:
 	rm -rf $(VENV) .fireline .pytest_cache .mypy_cache .ruff_cache

@@ -52,6 +52,14 @@ PASSTHROUGH_MODULES = (
 # How often a running command's heartbeat (pid, output tail) reaches Temporal at most:
 # also how long a cancel request may take to reach the command.
 HEARTBEAT_THROTTLE = timedelta(seconds=2)
+WORKFLOWS = (YamlWorkflowInterpreter, RunbookSession, TriageWorkflow, TriageLearnWorkflow)
+
+
+def sandboxed_runner() -> SandboxedWorkflowRunner:
+    """The sandbox workflows run in, here and when their recorded histories are replayed."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+    )
 
 
 def build_worker(
@@ -66,19 +74,10 @@ def build_worker(
         providers_file=settings.resolved_providers_file,
         public_url=settings.resolved_public_url,
     )
-    runner = SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
-    )
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[
-            YamlWorkflowInterpreter,
-            RunbookSession,
-            TriageWorkflow,
-            TriageLearnWorkflow,
-            *extra_workflows,
-        ],
+        workflows=[*WORKFLOWS, *extra_workflows],
         activities=[
             *all_activities(
                 deps,
@@ -89,7 +88,7 @@ def build_worker(
             *triage_activities(client, db, settings, connection_service(db, settings)),
             *extra_activities,
         ],
-        workflow_runner=runner,
+        workflow_runner=sandboxed_runner(),
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
     )

@@ -15,7 +15,6 @@ from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from core.settings import Settings
 from dsl.compiler import compile_text
@@ -28,7 +27,7 @@ from store.incidents import get_snapshot, list_events
 from store.notifications import notifications_since
 from store.records import IncidentSnapshot, Notification, StoredEvent
 from tests.platform.harness import eventually
-from worker import PASSTHROUGH_MODULES, build_worker
+from worker import build_worker, sandboxed_runner
 from workflows.session import RunbookSession
 from workflows.session_models import (
     SessionInput,
@@ -158,11 +157,10 @@ class SessionRig:
 
 async def replays(handle: SessionHandle) -> None:
     """Replay the run's history with the worker's sandbox: the workflow is deterministic."""
-    runner = SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
-    )
     replayer = Replayer(
-        workflows=[RunbookSession], data_converter=pydantic_data_converter, workflow_runner=runner
+        workflows=[RunbookSession],
+        data_converter=pydantic_data_converter,
+        workflow_runner=sandboxed_runner(),
     )
     await replayer.replay_workflow(await handle.fetch_history())
 

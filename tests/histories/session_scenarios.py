@@ -1,0 +1,205 @@
+"""Runbook sessions to record: every shipped runbook once, and every branch of the session
+workflow on a small runbook (approved by Update and by Signal, rejected, timed out after
+escalation, a failed step undone, a failed postcheck, a retried step, a cancel, auto mode).
+
+They run on the time-skipping server with the real worker, so the hour-long approval
+timeouts pass at once; commands run on this machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio.client import WorkflowFailureError
+from temporalio.testing import WorkflowEnvironment
+
+from dsl.compiler import compile_file
+from dsl.runbook_plan import RunbookPlan
+from tests.conftest import REPO
+from tests.fakes.http_target import FakeHTTPServer, RecordedRequest, Reply
+from tests.workflows.conftest import register_search_attributes
+from tests.workflows.sessions import SessionHandle, SessionRig, wait_for, waiting_for
+from workflows.session import RunbookSession
+from workflows.session_models import ApprovalDecision, SignalDecision
+
+BRANCHES = """
+runbook:
+  id: branches
+  name: Every branch of a session
+  consts: {dir: "@DIR@"}
+  inputs:
+    - {name: fail_at, type: string, default: nowhere, description: The step that fails}
+  approval:
+    roles: [SRE_LEAD]
+    timeout: 1h
+    on_timeout: escalate
+    escalate_to: [ORG_ADMIN]
+    escalation_timeout: 30m
+  prechecks:
+    - name: ready
+      run: test -d {{ consts.dir }}
+      connector: local
+  steps:
+    - name: prepare
+      run: echo prepare >> {{ consts.dir }}/log
+      connector: local
+      rollback: echo undo prepare >> {{ consts.dir }}/log
+    - name: flaky
+      run: test -e {{ consts.dir }}/flaky || { touch {{ consts.dir }}/flaky; exit 1; }
+      connector: local
+      idempotent: true
+      retry: {maximum_attempts: 3, initial_interval: 1s}
+    - name: change
+      run: echo change >> {{ consts.dir }}/log; test {{ inputs.fail_at }} != change
+      connector: local
+      requires_approval: true
+      rollback: echo undo change >> {{ consts.dir }}/log
+  postchecks:
+    - name: verify
+      run: test {{ inputs.fail_at }} != verify
+      connector: local
+"""
+
+Drive = Callable[[SessionHandle], Awaitable[None]]
+
+
+@dataclass
+class SessionScenario:
+    name: str
+    plan: Callable[[SessionRig], RunbookPlan]
+    drive: Drive
+    inputs: dict[str, Any] = field(default_factory=dict)
+    mode: str = "auto"  # above the auto threshold: only `change` asks for approval
+
+
+async def approve(handle: SessionHandle, step: str = "change") -> None:
+    await waiting_for(handle, step)
+    decision = ApprovalDecision(
+        step=step, approve=True, approver="bob", approver_roles=["SRE_LEAD"]
+    )
+    await handle.execute_update(RunbookSession.decide, decision)
+
+
+async def reject(handle: SessionHandle) -> None:
+    await waiting_for(handle, "change")
+    decision = ApprovalDecision(
+        step="change", approve=False, approver="bob", approver_roles=["SRE_LEAD"], note="not now"
+    )
+    await handle.execute_update(RunbookSession.decide, decision)
+
+
+async def approve_by_signal(handle: SessionHandle) -> None:
+    await waiting_for(handle, "change")
+    await handle.signal(RunbookSession.approve, SignalDecision(step="change", approver="bob"))
+
+
+async def cancel(handle: SessionHandle) -> None:
+    await waiting_for(handle, "change")
+    await handle.cancel()
+
+
+async def approve_every_step(handle: SessionHandle) -> None:
+    """In HIL mode every step asks: approve each one until the session ends."""
+    while True:
+        state = await wait_for(handle, lambda s: s.pending is not None or s.finished_at is not None)
+        if state.pending is None:
+            return
+        await approve(handle, state.pending.step)
+
+
+async def nothing(handle: SessionHandle) -> None:
+    """Nobody decides: the approval times out, escalates and times out again."""
+
+
+def branches(rig: SessionRig) -> RunbookPlan:
+    return rig.runbook(BRANCHES)
+
+
+def shipped(runbook_id: str) -> Callable[[SessionRig], RunbookPlan]:
+    def compiled(rig: SessionRig) -> RunbookPlan:
+        result = compile_file(REPO / "yaml_workflows" / f"{runbook_id}.yaml")
+        assert result.runbook is not None, [str(d) for d in result.diagnostics]
+        return result.runbook
+
+    return compiled
+
+
+def scenarios(flags_url: str) -> list[SessionScenario]:
+    return [
+        SessionScenario("approved", branches, approve),
+        SessionScenario("approved-by-signal", branches, approve_by_signal),
+        SessionScenario("rejected", branches, reject),
+        SessionScenario("timed-out", branches, nothing),
+        SessionScenario("failed-step-rolled-back", branches, approve, {"fail_at": "change"}),
+        SessionScenario("failed-postcheck", branches, approve, {"fail_at": "verify"}),
+        SessionScenario("cancelled", branches, cancel),
+        SessionScenario("hil-every-step", branches, approve_every_step, mode="hil"),
+        SessionScenario(
+            "restart-systemd-service",
+            shipped("restart-systemd-service"),
+            approve_every_step,
+            {"service": "fireline-recording-no-such-unit", "health_url": f"{flags_url}/health"},
+        ),
+        SessionScenario(
+            "clear-disk-space",
+            shipped("clear-disk-space"),
+            approve_every_step,
+            {"mount": "@DIR@", "threshold_percent": 0, "directory": "@DIR@"},
+        ),
+        SessionScenario(
+            "disable-feature-flag",
+            shipped("disable-feature-flag"),
+            approve_every_step,
+            {"flag": "new-checkout", "flags_api": flags_url, "health_url": f"{flags_url}/health"},
+        ),
+    ]
+
+
+class FlagService(FakeHTTPServer):
+    """A feature-flag API whose flags are all on, and a health URL that answers 200."""
+
+    def handle(self, request: RecordedRequest) -> Reply:
+        if request.path == "/health":
+            return Reply.of_text(200, "ok")
+        return Reply.of_json(200, {"key": request.path.rsplit("/", 1)[-1], "enabled": True})
+
+
+async def record_sessions(
+    env: WorkflowEnvironment, rig_for: Callable[[str], Awaitable[SessionRig]]
+) -> dict[str, SessionHandle]:
+    """Run every scenario to its end; returns each scenario's handle by name."""
+    await register_search_attributes(env)
+    handles: dict[str, SessionHandle] = {}
+    with FlagService() as flags:
+        for scenario in scenarios(flags.url):
+            rig = await rig_for(scenario.name)
+            rig.use_providers({"feature_flags": {"type": "http", "authentication": {}}})
+            handles[scenario.name] = await _run(rig, scenario)
+    return handles
+
+
+async def _run(rig: SessionRig, scenario: SessionScenario) -> SessionHandle:
+    incident = await rig.incident(title="Checkout 5xx after deploy")
+    async with rig.worker():
+        handle = await rig.start(
+            scenario.plan(rig),
+            incident=incident,
+            mode=scenario.mode,  # type: ignore[arg-type]
+            confidence=0.95,
+            inputs={k: _in(rig, v) for k, v in scenario.inputs.items()},
+        )
+        await scenario.drive(handle)
+        # A cancelled session's result is an error; its history is what is kept.
+        with contextlib.suppress(WorkflowFailureError):
+            await handle.result()
+    status = (await handle.describe()).status
+    print(f"  session {scenario.name}: {status.name.lower() if status else '?'}", flush=True)
+    return handle
+
+
+def _in(rig: SessionRig, value: Any) -> Any:
+    """An input naming `@DIR@` gets the scenario's own directory (under /tmp)."""
+    return str(rig.dir) if value == "@DIR@" else value
