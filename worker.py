@@ -49,16 +49,27 @@ PASSTHROUGH_MODULES = (
     "workflows.session_ticket",
     "workflows.triage_models",
 )
+# The workflow modules themselves. A sandbox imports a workflow's module afresh for each
+# run it holds: for workflows/session.py that was ~120 KiB of every waiting session
+# (tracemalloc, bench/approval.py), more than the rest of the session together.
 # How often a running command's heartbeat (pid, output tail) reaches Temporal at most:
 # also how long a cancel request may take to reach the command.
 HEARTBEAT_THROTTLE = timedelta(seconds=2)
 WORKFLOWS = (YamlWorkflowInterpreter, RunbookSession, TriageWorkflow, TriageLearnWorkflow)
 
 
-def sandboxed_runner() -> SandboxedWorkflowRunner:
-    """The sandbox workflows run in, here and when their recorded histories are replayed."""
+WORKFLOW_MODULES = ("workflows",)
+
+
+def sandboxed_runner(*, strict: bool = False) -> SandboxedWorkflowRunner:
+    """The sandbox workflows run in. The worker passes the workflow modules through, so
+    runs share them. `strict` imports them into each run's sandbox instead, where a
+    restricted call in them (the clock, randomness, I/O) raises: the replays of the
+    recorded histories run that way, so CI still holds every workflow module to the
+    sandbox's rules."""
+    modules = PASSTHROUGH_MODULES if strict else (*PASSTHROUGH_MODULES, *WORKFLOW_MODULES)
     return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*modules)
     )
 
 

@@ -48,7 +48,7 @@ async def replay(path: Path, workflows: tuple[type, ...] = WORKFLOWS) -> None:
     replayer = Replayer(
         workflows=list(workflows),
         data_converter=pydantic_data_converter,
-        workflow_runner=sandboxed_runner(),
+        workflow_runner=sandboxed_runner(strict=True),
     )
     await replayer.replay_workflow(history(path))
 
@@ -112,6 +112,35 @@ async def test_a_changed_interpreter_replays_only_if_it_decides_the_same(
             await replay(recorded, (changed.YamlWorkflowInterpreter,))
     else:
         await replay(recorded, (changed.YamlWorkflowInterpreter,))
+
+
+def test_the_replays_import_every_workflow_module_into_the_sandbox() -> None:
+    """The worker passes workflow modules through its sandbox to share them between
+    runs; the replays must not, or the sandbox would not check those modules at all."""
+    shared = sandboxed_runner().restrictions.passthrough_modules
+    checked = sandboxed_runner(strict=True).restrictions.passthrough_modules
+    for workflow_class in WORKFLOWS:
+        package = workflow_class.__module__.split(".")[0]
+        assert package in shared
+        assert package not in checked and workflow_class.__module__ not in checked
+
+
+async def test_the_sandbox_refuses_a_clock_read_in_workflow_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clock read would pass the history replay (the sandbox's result is not in it):
+    the sandbox stops it."""
+    source = (REPO / "workflows" / "interpreter.py").read_text()
+    clock_read = f"__import__('datetime').datetime.now()\n        {STEP_LOOP}"
+    module = "interpreter_reading_the_clock"
+    (tmp_path / f"{module}.py").write_text(source.replace(STEP_LOOP, clock_read))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    changed = importlib.import_module(module)
+
+    with pytest.raises(Exception, match=r"datetime\.datetime\.now"):
+        await replay(
+            HISTORIES / "jira-incident-integration.json", (changed.YamlWorkflowInterpreter,)
+        )
 
 
 def _payloads(node: Any) -> list[str]:

@@ -156,11 +156,11 @@ class SessionRig:
 
 
 async def replays(handle: SessionHandle) -> None:
-    """Replay the run's history with the worker's sandbox: the workflow is deterministic."""
+    """Replay the run's history in the strict sandbox: the workflow is deterministic."""
     replayer = Replayer(
         workflows=[RunbookSession],
         data_converter=pydantic_data_converter,
-        workflow_runner=sandboxed_runner(),
+        workflow_runner=sandboxed_runner(strict=True),
     )
     await replayer.replay_workflow(await handle.fetch_history())
 
