@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test lint check-format format bench histories clean
+.PHONY: up test lint check-format format bench soak histories clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.triage_quality
 	$(BIN)/python -m bench.triage
 	$(BIN)/python -m bench.console
+
+# The long soak (bench/soak.py): needs FIRELINE_SOAK_POSTGRES_URL or FIRELINE_TEST_POSTGRES_URL.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 # Re-record tests/histories/*.json (only for a deliberately incompatible workflow change).
 histories: $(STAMP)
