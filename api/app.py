@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimit
+from api.openapi import document_refusals
 from api.routes import (
     approvals,
     connections,
@@ -64,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app, extra={SecretDecryptionError: 500})
+    document_refusals(app)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
