@@ -1,11 +1,13 @@
 """Ingest throughput and latency: `python -m bench.ingest [-n N] [-c CONCURRENCY]`.
 
-Measures `POST /v1/incidents/ingest` on the embedded default (the real `fireline api`
-and `fireline worker` processes, SQLite, a Temporal dev server; every request creates a
-new incident, so each one commits events and outbox rows and starts a workflow) beside a
-minimal FastAPI endpoint that only parses the same body (bench/parse_only.py), in the
-same run, alternating rounds. Prints requests/s, p50 and p99 of both, and the ratios.
-The per-org rate limit is raised for the measurement.
+Measures `POST /v1/incidents/ingest` (the real `fireline api` and `fireline worker`
+processes, a Temporal dev server; every request creates a new incident, so each one
+commits events and outbox rows and starts a workflow) beside a minimal FastAPI endpoint
+that only parses the same body (bench/parse_only.py), alternating rounds: on SQLite (the
+embedded default), then on PostgreSQL in the same run when FIRELINE_TEST_POSTGRES_URL
+names a server (a database of its own, dropped afterwards). Prints requests/s, p50 and
+p99 of both, and the throughput ratios last. The per-org rate limit is raised for the
+measurement.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from temporalio.testing import WorkflowEnvironment
 
 from api.auth import issue_token
 from bench.processes import (
@@ -29,10 +32,12 @@ from bench.processes import (
     fireline_env,
     free_port,
     percentile,
+    postgres_server_url,
     running,
     start_temporal,
     wait_up,
 )
+from bench.soak_cluster import fresh_database
 
 ON_CREATE = """
 workflow:
@@ -109,7 +114,6 @@ def _report(fireline: Result, baseline: Result) -> None:
             f"{result.name:<28} {result.rate:8.1f} req/s   p50 {result.percentile(0.5):7.1f} ms"
             f"   p99 {result.percentile(0.99):7.1f} ms   failures {result.failures}"
         )
-    print(f"throughput ratio (fireline / parse-only): {fireline.rate / baseline.rate:.2f}")
     print(
         "p50 ratio: "
         f"{fireline.percentile(0.5) / baseline.percentile(0.5):.1f}x   p99 ratio: "
@@ -119,36 +123,66 @@ def _report(fireline: Result, baseline: Result) -> None:
 
 async def main(count: int, width: int, rounds: int) -> None:
     env = await start_temporal()
+    results: list[tuple[str, Result, Result]] = []
+    server_url = postgres_server_url()
+    with tempfile.TemporaryDirectory() as tmp:
+        results.append(
+            ("SQLite", *await _measure(env, Path(tmp) / "sqlite", {}, count, width, rounds))
+        )
+        if server_url is not None:
+            async with fresh_database(server_url) as database_url:
+                postgres = {"FIRELINE_DATABASE_URL": database_url}
+                folder = Path(tmp) / "postgres"
+                results.append(
+                    ("PostgreSQL", *await _measure(env, folder, postgres, count, width, rounds))
+                )
+    await env.shutdown()
+    print(f"{count} requests x {rounds} rounds per side, {width} concurrent clients")
+    for name, fireline, baseline in results:
+        print(f"-- {name}")
+        _report(fireline, baseline)
+    if server_url is None:
+        print("PostgreSQL not measured: set FIRELINE_TEST_POSTGRES_URL to a server")
+    for name, fireline, baseline in results:
+        print(f"ratio {name}: {fireline.rate / baseline.rate:.2f}x the parse-only throughput")
+
+
+async def _measure(
+    env: WorkflowEnvironment,
+    folder: Path,
+    store: dict[str, str],
+    count: int,
+    width: int,
+    rounds: int,
+) -> tuple[Result, Result]:
     api_port, parse_port = free_port(), free_port()
     token = issue_token(JWT_SECRET, org="bench", roles=["ANALYST"], sub="bench")
     auth = {"Authorization": f"Bearer {token}"}
-    with tempfile.TemporaryDirectory() as tmp:
-        variables = fireline_env(
-            Path(tmp),
-            env.client.service_client.config.target_host,
-            api_port,
-            {"on-create.yaml": ON_CREATE},
-            FIRELINE_INGEST_RATE="1000000",
-            FIRELINE_INGEST_BURST="1000000",
-        )
-        with (
-            running([str(BIN / "fireline"), "api"], variables),
-            running([str(BIN / "fireline"), "worker"], variables),
-            running([sys.executable, "-m", "bench.parse_only", str(parse_port)], variables),
-        ):
-            api_url, parse_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{parse_port}"
-            async with httpx.AsyncClient(base_url=api_url) as http:
-                await wait_up(http, "/healthz")
-            async with httpx.AsyncClient(base_url=parse_url) as http:
-                await wait_up(http, "/docs")
-            await _load("warm-up", api_url, auth, width * 5, width)
-            fireline, baseline = [], []
-            for _ in range(rounds):
-                baseline.append(await _load("parse-only FastAPI", parse_url, {}, count, width))
-                fireline.append(await _load("fireline ingest", api_url, auth, count, width))
-    await env.shutdown()
-    print(f"{count} requests x {rounds} rounds per side, {width} concurrent clients")
-    _report(_merge(fireline), _merge(baseline))
+    variables = fireline_env(
+        folder,
+        env.client.service_client.config.target_host,
+        api_port,
+        {"on-create.yaml": ON_CREATE},
+        FIRELINE_INGEST_RATE="1000000",
+        FIRELINE_INGEST_BURST="1000000",
+        **store,
+    )
+    with (
+        running([str(BIN / "fireline"), "api"], variables),
+        running([str(BIN / "fireline"), "worker"], variables),
+        running([sys.executable, "-m", "bench.parse_only", str(parse_port)], variables),
+    ):
+        api_url, parse_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{parse_port}"
+        async with httpx.AsyncClient(base_url=api_url) as http:
+            await wait_up(http, "/healthz")
+        async with httpx.AsyncClient(base_url=parse_url) as http:
+            await wait_up(http, "/docs")
+        await _load("warm-up", api_url, auth, width * 5, width)
+        fireline, baseline = [], []
+        for _ in range(rounds):
+            baseline.append(await _load("parse-only FastAPI", parse_url, {}, count, width))
+            fireline.append(await _load("fireline ingest", api_url, auth, count, width))
+    return _merge(fireline), _merge(baseline)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,13 @@ BIN = Path(sys.executable).parent
 JWT_SECRET = "bench-secret-long-enough-for-hs256-signing"
 
 
+def postgres_server_url() -> str | None:
+    """A PostgreSQL server the benchmarks may make databases on, if this machine has one."""
+    return os.environ.get("FIRELINE_SOAK_POSTGRES_URL") or os.environ.get(
+        "FIRELINE_TEST_POSTGRES_URL"
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -57,7 +64,7 @@ def fireline_env(
     """Environment of `fireline api` / `fireline worker`: a fresh data dir, the given
     workflow files, a task queue of their own and quiet logs."""
     directory = tmp / "workflows"
-    directory.mkdir(exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
     for name, text in workflows.items():
         (directory / name).write_text(text)
     return {

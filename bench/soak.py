@@ -37,6 +37,7 @@ from sqlalchemy import text
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from bench.processes import postgres_server_url
 from bench.soak_checks import Findings, check
 from bench.soak_cluster import Cluster, restart_postgres, running_cluster
 from bench.soak_load import (
@@ -94,12 +95,6 @@ class SoakReport:
             *(f"  VIOLATION {v}" for v in self.findings.violations),
             f"soak took {self.seconds:.0f} s",
         ]
-
-
-def postgres_server_url() -> str | None:
-    return os.environ.get("FIRELINE_SOAK_POSTGRES_URL") or os.environ.get(
-        "FIRELINE_TEST_POSTGRES_URL"
-    )
 
 
 async def soak(

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.soak import SHORT, postgres_server_url, soak
+from bench.processes import postgres_server_url
+from bench.soak import SHORT, soak
 
 
 @pytest.mark.skipif(postgres_server_url() is None, reason="needs a PostgreSQL server")
