@@ -22,6 +22,7 @@ from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from bench.processes import start_temporal
 from tests.conftest import REPO, VENV_BIN
 from tests.fakes.jira_server import FakeJira
 from tests.fakes.servicenow_server import FakeServiceNow
@@ -30,7 +31,6 @@ from tests.histories.session_scenarios import record_sessions
 from tests.platform.harness import Platform, eventually, make_settings, running_platform
 from tests.store.databases import sqlite_database
 from tests.workflows.sessions import SessionRig
-from workflows.names import SEARCH_ATTRIBUTES
 
 HISTORIES = Path(__file__).parent
 STATUS_PAGE = "https://status.example.com"
@@ -48,13 +48,7 @@ async def main() -> None:
 
 
 async def record_platform(scratch: Path) -> None:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(VENV_BIN / "temporal"),
-        data_converter=pydantic_data_converter,
-        search_attributes=SEARCH_ATTRIBUTES,
-        ui=False,
-        dev_server_log_level="error",
-    )
+    env = await start_temporal()
     try:
         with FakeJira() as jira, FakeServiceNow() as servicenow, FakeSlack() as slack:
             workflows = scratch / "yaml_workflows"
@@ -164,7 +158,8 @@ async def save(client: Client, run: WorkflowExecution, name: str) -> None:
     handle = client.get_workflow_handle(run.id, run_id=run.run_id)
     history = await handle.fetch_history()
     (HISTORIES / f"{name}.json").write_text(history.to_json() + "\n")
-    print(f"  {name}.json: {len(history.events)} events ({run.status.name.lower()})", flush=True)
+    status = run.status.name.lower() if run.status else "unknown"
+    print(f"  {name}.json: {len(history.events)} events ({status})", flush=True)
 
 
 async def _ticketed(platform: Platform, incident_id: str) -> bool:
