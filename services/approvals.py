@@ -41,6 +41,7 @@ from workflows.names import DECIDE_UPDATE, SA_SESSION_STATUS, SESSION_WORKFLOW, 
 from workflows.session_models import (
     DECISION_ERRORS,
     FINAL_STATUSES,
+    OTHER_ORG,
     ApprovalDecision,
     DecisionResult,
     SessionState,
@@ -166,19 +167,28 @@ class ApprovalService:
         note: str | None = None,
     ) -> DecisionView:
         """Approve or reject `step`; NotFoundError, ForbiddenError or ConflictError when
-        the session refuses (the workflow's own message says why)."""
-        found = await find_session(self._client, org, session_id)
-        if not found.is_open:
-            status = _session_status(found.description)
-            raise ConflictError(f"session is over ({status}); nothing to decide")
+        the session refuses (the workflow's own message says why).
+
+        The Update goes first, carrying the caller's org, which the session checks before
+        anything else: a decision costs one call to Temporal. Only one that found no open
+        session of this org looks the session up, to say why."""
         decision = ApprovalDecision(
             step=step,
             approve=approve,
             approver=approver.sub,
             approver_roles=sorted(approver.roles),
             note=note,
+            org_id=org,
         )
-        result = await send_decision(found.handle, decision, self._rpc_timeout)
+        handle = self._client.get_workflow_handle(session_id)
+        try:
+            result = await send_decision(handle, decision, self._rpc_timeout)
+        except NoOpenSession as missing:
+            found = await find_session(self._client, org, session_id)  # NotFoundError
+            if found.is_open:
+                raise missing.reason from None
+            status = _session_status(found.description)
+            raise ConflictError(f"session is over ({status}); nothing to decide") from None
         return DecisionView(
             session_id=session_id,
             step=result.step,
@@ -230,6 +240,15 @@ class ApprovalService:
         return state
 
 
+class NoOpenSession(Exception):
+    """The Update found no open session of the caller's org: none by that id, one that
+    ended, another org's, or a workflow that is not a session."""
+
+    def __init__(self, reason: Exception) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
 async def send_decision(
     handle: WorkflowHandle[Any, Any],
     decision: ApprovalDecision,
@@ -242,8 +261,8 @@ async def send_decision(
         )
     except WorkflowUpdateFailedError as err:
         refusal = _refusal(err)
-        if refusal is None:
-            raise
+        if refusal is None or _is_other_org(err):
+            raise NoOpenSession(err) from None
         raise refusal from None
     except WorkflowUpdateRPCTimeoutOrCancelledError:
         raise SessionUnreachableError(
@@ -251,8 +270,8 @@ async def send_decision(
             "retry in a moment"
         ) from None
     except RPCError as err:
-        if _closed_meanwhile(err):
-            raise ConflictError("session is over; nothing to decide") from None
+        if err.status == RPCStatusCode.NOT_FOUND or _closed(err):
+            raise NoOpenSession(err) from None
         raise
     return result
 
@@ -272,11 +291,13 @@ def _status_of(err: FirelineError) -> int:
     return 500
 
 
-def _closed_meanwhile(err: RPCError) -> bool:
-    """The Update reached a session that ended after we looked it up."""
-    if err.status == RPCStatusCode.FAILED_PRECONDITION:
-        return True
-    return err.status == RPCStatusCode.NOT_FOUND and "already completed" in err.message
+def _closed(err: RPCError) -> bool:
+    """Temporal's answer to an Update sent to a workflow that has ended."""
+    return err.status == RPCStatusCode.FAILED_PRECONDITION
+
+
+def _is_other_org(err: WorkflowUpdateFailedError) -> bool:
+    return isinstance(err.cause, ApplicationError) and err.cause.type == OTHER_ORG
 
 
 def _session_status(description: WorkflowExecutionDescription) -> str:

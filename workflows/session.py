@@ -62,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
         ALREADY_DECIDED,
         FINAL_STATUSES,
         NOT_PENDING,
+        OTHER_ORG,
         ROLE_MISSING,
         SELF_APPROVAL,
         SESSION_OVER,
@@ -197,13 +198,19 @@ class RunbookSession:
     @workflow.update(name=DECIDE_UPDATE)
     def decide(self, decision: ApprovalDecision) -> DecisionResult:
         # Checked again: two decisions validated in one activation see the same state.
-        self._raise_if_refused(decision.step, decision.approver, decision.approver_roles)
+        self._raise_if_refused_decision(decision)
         return self._apply_decision(
             decision.step, decision.approve, decision.approver, decision.note
         )
 
     @decide.validator
     def validate_decide(self, decision: ApprovalDecision) -> None:
+        self._raise_if_refused_decision(decision)
+
+    def _raise_if_refused_decision(self, decision: ApprovalDecision) -> None:
+        """Another org's decision learns nothing, not even which refusal it would get."""
+        if decision.org_id is not None and decision.org_id != self._input.org_id:
+            raise ApplicationError("not this org's session", type=OTHER_ORG, non_retryable=True)
         self._raise_if_refused(decision.step, decision.approver, decision.approver_roles)
 
     @workflow.signal(name=APPROVE_SIGNAL)

@@ -88,6 +88,9 @@ class ApprovalDecision(BaseModel):
     approver: str
     approver_roles: list[str] = Field(default_factory=list)
     note: str | None = None
+    # The caller's org: the session refuses another org's decision before anything else,
+    # so the API need not look the session up first. None: not checked (the Temporal UI).
+    org_id: str | None = None
 
 
 class SignalDecision(BaseModel):
@@ -112,7 +115,9 @@ ROLE_MISSING = "ApproverRoleMissing"
 SELF_APPROVAL = "SelfApprovalForbidden"
 ALREADY_DECIDED = "ApprovalAlreadyDecided"
 SESSION_OVER = "SessionOver"
+OTHER_ORG = "SessionOfAnotherOrg"
 DECISION_ERRORS: dict[str, int] = {
+    OTHER_ORG: 404,
     NOT_PENDING: 404,
     ROLE_MISSING: 403,
     SELF_APPROVAL: 403,

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.errors import ConflictError
 from services.approvals import (
     ApprovalService,
     DecisionRequest,
+    NoOpenSession,
     SessionUnreachableError,
     send_decision,
 )
@@ -154,6 +154,9 @@ async def test_refused_decisions_say_why_and_change_nothing(rig: ApprovalRig) ->
          "approval"),
         (theirs, "restart", rig.headers(), 404,
          f"runbook session '{theirs.id}' not found; GET /v1/sessions lists them"),
+        # Another org learns nothing of the session, not even which steps it has.
+        (theirs, "nope", rig.headers(), 404,
+         f"runbook session '{theirs.id}' not found; GET /v1/sessions lists them"),
     ]  # fmt: skip
     for target, step, headers, status_code, detail in refusals:
         for verb in ("approve", "reject"):
@@ -220,18 +223,18 @@ async def test_deciding_twice_or_after_the_end_is_a_conflict(rig: ApprovalRig) -
     assert not terminated.ran("restart")
 
 
-async def test_an_update_that_reaches_a_session_which_just_ended_is_a_conflict(
+async def test_an_update_that_reaches_an_ended_session_finds_no_open_session(
     rig: ApprovalRig,
 ) -> None:
-    """The lookup saw it open; by the time the Update arrives it is closed (Temporal then
-    answers with an RPC error, not a refusal)."""
+    """Temporal answers an Update to an ended workflow with an RPC error, not a refusal:
+    the service then looks the session up to say how it ended (409 above)."""
     session = await rig.start()
     await rig.handle(session).terminate("ended meanwhile")
     decision = ApprovalDecision(
         step="restart", approve=True, approver=APPROVER, approver_roles=["SRE_LEAD"]
     )
 
-    with pytest.raises(ConflictError, match="session is over; nothing to decide"):
+    with pytest.raises(NoOpenSession):
         await send_decision(rig.handle(session), decision)
     assert not session.ran("restart")
 
