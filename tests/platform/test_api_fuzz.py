@@ -3,8 +3,8 @@ of each role and with none. No answer may be a 5xx, every answer must match the 
 documented for its status, and a refused request (4xx) must have written nothing.
 
 Bounded by examples per route and role (FIRELINE_FUZZ_EXAMPLES, 8 by default); the API
-runs with a real worker on Temporal and no workflow files, and the outbox is drained before
-each count, so nothing else writes to the database while a request is judged."""
+runs with a real worker on Temporal and no workflow files, and before each count the outbox
+is drained and every run has finished, so nothing else writes while a request is judged."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.auth import Role
 from store.models import Base
-from tests.platform.harness import Platform, make_settings, running_platform
+from tests.platform.harness import Platform, eventually, make_settings, running_platform
 from tests.platform.ingest_helpers import all_dispatched
 
 EXAMPLES = int(os.environ.get("FIRELINE_FUZZ_EXAMPLES", "8"))
@@ -55,11 +55,17 @@ TABLES = sorted(set(Base.metadata.tables) - KEEPS_REFUSALS)
 COUNT_ROWS = text("SELECT " + ", ".join(f"(SELECT count(*) FROM {table})" for table in TABLES))
 
 
-async def row_counts(platform: Platform) -> dict[str, int]:
-    """Once the dispatcher has caught up (an accepted verdict starts a run a moment
-    later), the number of rows in each table."""
+async def row_counts(platform: Platform, finished: set[str]) -> dict[str, int]:
+    """The number of rows in each table, once nothing else writes: an accepted request
+    may start a run a moment later (a verdict starts the classifier's learning), which
+    then writes while the next request is judged. So first the outbox is drained and
+    every recorded run has finished (`finished` remembers those already seen ended)."""
     await all_dispatched(platform.db)
     async with platform.db.read_session() as session:
+        runs = (await session.execute(text("SELECT run_id FROM workflow_runs"))).scalars()
+        for run_id in set(runs) - finished:
+            await eventually(lambda r=run_id: platform.finished_status(r), timeout=60)
+            finished.add(run_id)
         counts = (await session.execute(COUNT_ROWS)).one()
     return dict(zip(TABLES, counts, strict=True))
 
@@ -77,9 +83,10 @@ async def test_every_route_answers_within_its_schema_and_refusals_write_nothing(
     base_url = str(platform.http.base_url)
     headers = platform.auth("acme", identity) if identity else {}
     loop = asyncio.get_running_loop()
+    finished: set[str] = set()
 
     def counts() -> dict[str, int]:
-        return asyncio.run_coroutine_threadsafe(row_counts(platform), loop).result()
+        return asyncio.run_coroutine_threadsafe(row_counts(platform, finished), loop).result()
 
     operations = [result.ok() for result in schema.get_all_operations()]
     fuzzed = [op for op in operations if op.path not in STREAMS]
