@@ -52,13 +52,11 @@ PASSTHROUGH_MODULES = (
 # The workflow modules themselves. A sandbox imports a workflow's module afresh for each
 # run it holds: for workflows/session.py that was ~120 KiB of every waiting session
 # (tracemalloc, bench/approval.py), more than the rest of the session together.
+WORKFLOW_MODULES = ("workflows",)
 # How often a running command's heartbeat (pid, output tail) reaches Temporal at most:
 # also how long a cancel request may take to reach the command.
 HEARTBEAT_THROTTLE = timedelta(seconds=2)
 WORKFLOWS = (YamlWorkflowInterpreter, RunbookSession, TriageWorkflow, TriageLearnWorkflow)
-
-
-WORKFLOW_MODULES = ("workflows",)
 
 
 def sandboxed_runner(*, strict: bool = False) -> SandboxedWorkflowRunner:

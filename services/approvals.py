@@ -41,7 +41,6 @@ from workflows.names import DECIDE_UPDATE, SA_SESSION_STATUS, SESSION_WORKFLOW, 
 from workflows.session_models import (
     DECISION_ERRORS,
     FINAL_STATUSES,
-    OTHER_ORG,
     ApprovalDecision,
     DecisionResult,
     SessionState,
@@ -260,8 +259,8 @@ async def send_decision(
             DECIDE_UPDATE, decision, result_type=DecisionResult, rpc_timeout=rpc_timeout
         )
     except WorkflowUpdateFailedError as err:
-        refusal = _refusal(err)
-        if refusal is None or _is_other_org(err):
+        refusal = _refusal(err)  # None also for another org's session: it is not ours
+        if refusal is None:
             raise NoOpenSession(err) from None
         raise refusal from None
     except WorkflowUpdateRPCTimeoutOrCancelledError:
@@ -270,7 +269,8 @@ async def send_decision(
             "retry in a moment"
         ) from None
     except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND or _closed(err):
+        # No workflow by that id, or one that has ended.
+        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             raise NoOpenSession(err) from None
         raise
     return result
@@ -289,15 +289,6 @@ def _status_of(err: FirelineError) -> int:
         if cls in STATUS_BY_ERROR:
             return STATUS_BY_ERROR[cls]
     return 500
-
-
-def _closed(err: RPCError) -> bool:
-    """Temporal's answer to an Update sent to a workflow that has ended."""
-    return err.status == RPCStatusCode.FAILED_PRECONDITION
-
-
-def _is_other_org(err: WorkflowUpdateFailedError) -> bool:
-    return isinstance(err.cause, ApplicationError) and err.cause.type == OTHER_ORG
 
 
 def _session_status(description: WorkflowExecutionDescription) -> str:

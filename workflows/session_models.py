@@ -115,9 +115,9 @@ ROLE_MISSING = "ApproverRoleMissing"
 SELF_APPROVAL = "SelfApprovalForbidden"
 ALREADY_DECIDED = "ApprovalAlreadyDecided"
 SESSION_OVER = "SessionOver"
+# Not answered as such: the API looks the session up and answers as for no session at all.
 OTHER_ORG = "SessionOfAnotherOrg"
 DECISION_ERRORS: dict[str, int] = {
-    OTHER_ORG: 404,
     NOT_PENDING: 404,
     ROLE_MISSING: 403,
     SELF_APPROVAL: 403,
