@@ -157,9 +157,6 @@ async def _with_workers(
 
 async def _settled(client: Client, cluster: Cluster, limit: float) -> None:
     """Every workflow on the task queue ended, and every outbox row was dispatched."""
-    for process in cluster.processes:
-        if not process.running and process.name.startswith("api"):
-            process.start()
     query = f"TaskQueue = '{cluster.task_queue}' AND ExecutionStatus = 'Running'"
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -177,9 +174,6 @@ async def _fault_loop(
     """Kill a random API replica or worker every few seconds and start it again a moment
     later; restart PostgreSQL once, a few kills in."""
     rng = random.Random()
-    for worker in cluster.workers:
-        if not worker.running:
-            worker.start()
     kills = 0
     while not stop.is_set():
         await asyncio.sleep(size.fault_every)
@@ -196,7 +190,7 @@ async def _fault_loop(
             log.append(
                 "PostgreSQL restarted" if reason is None else f"PostgreSQL not restarted: {reason}"
             )
-    for process in cluster.processes:
+    for process in cluster.processes:  # one that died by itself meanwhile
         if not process.running:
             process.start()
 

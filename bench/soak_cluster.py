@@ -21,6 +21,7 @@ import yaml
 from cryptography.fernet import Fernet
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from temporalio.testing import WorkflowEnvironment
 
 from bench.processes import BIN, JWT_SECRET, free_port, start_temporal, wait_up
 from tests.fakes.jira_server import FakeJira
@@ -84,9 +85,8 @@ class Cluster:
         return [*self.apis, *self.workers]
 
     async def wait_healthy(self) -> None:
-        async with httpx.AsyncClient(timeout=5) as http:
-            for url in self.api_urls:
-                http.base_url = httpx.URL(url)
+        for url in self.api_urls:
+            async with httpx.AsyncClient(base_url=url, timeout=5) as http:
                 await wait_up(http, "/healthz")
 
 
@@ -143,14 +143,14 @@ async def running_cluster(
 
 def _cluster(
     folder: Path,
-    env: object,
+    env: WorkflowEnvironment,
     database_url: str,
     jira: FakeJira,
     definitions: dict[str, str],
     apis: int,
     workers: int,
 ) -> Cluster:
-    temporal = env.client.service_client.config.target_host  # type: ignore[attr-defined]
+    temporal = env.client.service_client.config.target_host
     settings = _settings(folder, database_url, temporal, jira, definitions)
     ports = [free_port() for _ in range(apis)]
     fireline = str(BIN / "fireline")
