@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, cast, get_args
+from datetime import timedelta
+from typing import Any
 
 from temporalio.client import (
     Client,
     WorkflowExecution,
     WorkflowExecutionStatus,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -35,29 +35,31 @@ from core.errors import (
 from core.ids import utcnow
 from core.settings import Settings
 from dsl.runbook_plan import RunbookPlan
-from dsl.triggers import validate_inputs
 from services.connections import ConnectionService
 from services.jsonable import jsonable
 from services.org_settings import OrgSettingsService
 from services.runbook_catalog import unknown_runbook
 from services.runbook_match import MatchResult, match_runbook
+from services.session_inputs import (
+    checked_inputs,
+    linked_ticket,
+    new_row,
+    search_attributes,
+    session_id_for,
+)
 from services.session_lookup import FoundSession, find_session
 from services.session_preview import SessionPreview, preview_session
 from services.session_target import resolve_target
+from services.session_views import SessionDetail, SessionSummary, StartedSession
 from services.temporal import ui_link
 from services.workflow_registry import WorkflowRegistry
 from store import sessions as session_rows
 from store.db import Database
 from store.incidents import get_snapshot
-from store.sessions import NewSession, RunbookSessionRecord
+from store.sessions import RunbookSessionRecord
 from workflows.names import (
-    SA_INCIDENT,
-    SA_ORG,
     SA_PENDING_STEP,
-    SA_PLAN_HASH,
     SA_SESSION_STATUS,
-    SA_SEVERITY,
-    SA_WORKFLOW,
     SESSION_WORKFLOW,
     STATE_QUERY,
 )
@@ -65,8 +67,6 @@ from workflows.session_models import (
     FINAL_STATUSES,
     SessionInput,
     SessionState,
-    SessionTarget,
-    TicketSystem,
 )
 
 # How long the `state` query waits for a worker to answer before the API says none runs.
@@ -74,7 +74,6 @@ DEFAULT_QUERY_TIMEOUT_SECONDS = 10.0
 # With a status filter, rows are read in pages until `limit` sessions match; at most this
 # many pages, so a filter that matches nothing does not read the whole table.
 STATUS_FILTER_PAGES = 10
-TICKET_SYSTEMS = get_args(TicketSystem)
 STATUS_FILTER_PAGE_SIZE = 100
 SUMMARY_TITLE_CHARS = 200
 START_TIMEOUT = timedelta(seconds=10)
@@ -85,60 +84,10 @@ class WorkerUnavailableError(ServiceUnavailableError):
 
 
 @dataclass(frozen=True)
-class StartedSession:
-    session_id: str
-    runbook_id: str
-    incident_id: str
-    number: int
-    requester: str
-    status: str
-    mode: str
-    auto_threshold: float
-    approve_every_step: bool
-    confidence: float
-    reasons: list[str]
-    target: SessionTarget
-    temporal_ui_url: str
-
-
-@dataclass(frozen=True)
-class SessionSummary:
-    """A row of the session list, with the session's live status from Temporal."""
-
-    session_id: str
-    incident_id: str | None
-    runbook_id: str
-    number: int
-    requester: str
-    plan_hash: str
-    mode: str
-    confidence: float
-    target_connection: str | None
-    target_rule: str
-    created_at: datetime
-    status: str
-    pending_step: str | None
-    temporal_status: str
-    temporal_ui_url: str
-
-
-@dataclass(frozen=True)
-class SessionDetail:
-    state: SessionState
-    confidence: float | None  # None for a session started outside the API (no row)
-    temporal_status: str
-    temporal_ui_url: str
-
-
-@dataclass(frozen=True)
 class _Live:
     status: str
     pending_step: str | None
     temporal_status: str
-
-
-def session_id_for(org: str, incident_id: str, runbook_id: str, number: int) -> str:
-    return f"{org}:{incident_id}:runbook:{runbook_id}:{number}"
 
 
 class SessionService:
@@ -182,7 +131,7 @@ class SessionService:
         async with self._db.session() as session:
             row = await session_rows.insert_next(
                 session,
-                _new_row(request, incident_id),
+                new_row(request, incident_id),
                 lambda n: session_id_for(org, incident_id, runbook_id, n),
             )
             request = request.model_copy(update={"session_id": row.session_id})
@@ -285,7 +234,7 @@ class SessionService:
                 id=request.session_id,
                 task_queue=self._settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=_search_attributes(request, incident),
+                search_attributes=search_attributes(request, incident),
                 static_summary=f"{request.plan.name} for {title[:SUMMARY_TITLE_CHARS]}",
                 # The database transaction (SQLite: the only writer) waits on this call.
                 rpc_timeout=START_TIMEOUT,
@@ -433,67 +382,12 @@ class SessionService:
         )
 
 
-# --- inputs, incident, ticket ----------------------------------------------------------------
-
-
-def checked_inputs(plan: RunbookPlan, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The inputs with declared defaults filled in; InvalidInputError naming every bad one
-    (the rules and messages of a workflow's manual inputs)."""
-    checked, errors = validate_inputs({i.name: i for i in plan.inputs}, inputs)
-    if errors:
-        raise InvalidInputError(f"runbook '{plan.id}': " + "; ".join(errors))
-    return checked
-
-
-def linked_ticket(incident: Mapping[str, Any]) -> tuple[TicketSystem, str] | None:
-    """The ticket a workflow wrote back on the incident (enrichments `ticket_type` and
-    `ticket_id`): a Jira key or a ServiceNow number. A ticket of a system a session cannot
-    update is left alone; a key without a type is Jira's (as before ServiceNow existed)."""
-    enrichments = incident.get("enrichments")
-    if not isinstance(enrichments, Mapping):
-        return None
-    key, kind = enrichments.get("ticket_id"), enrichments.get("ticket_type")
-    if not isinstance(key, str) or not key.strip():
-        return None
-    system = str(kind or "jira").lower()
-    if system not in TICKET_SYSTEMS:
-        return None
-    return cast(TicketSystem, system), key.strip()
-
-
 async def _incident(db: Database, org: str, incident_id: str) -> dict[str, Any]:
     async with db.read_session() as session:
         return jsonable(await get_snapshot(session, org, incident_id))
 
 
-def _new_row(request: SessionInput, incident_id: str) -> NewSession:
-    return NewSession(
-        org_id=request.org_id,
-        incident_id=incident_id,
-        runbook_id=request.plan.id,
-        requester=request.requester,
-        plan_hash=request.plan.plan_hash,
-        mode=request.mode,
-        confidence=request.confidence,
-        target_connection=request.target.connection,
-        target_rule=request.target.rule,
-    )
-
-
 # --- Temporal --------------------------------------------------------------------------------
-
-
-def _search_attributes(request: SessionInput, incident: Mapping[str, Any]) -> TypedSearchAttributes:
-    pairs: list[SearchAttributePair[str]] = [
-        SearchAttributePair(SA_ORG, request.org_id),
-        SearchAttributePair(SA_INCIDENT, str(incident["id"])),
-        SearchAttributePair(SA_WORKFLOW, request.plan.id),
-        SearchAttributePair(SA_PLAN_HASH, request.plan.plan_hash),
-        SearchAttributePair(SA_SESSION_STATUS, "running"),
-    ]
-    if incident.get("severity"):
-        pairs.append(SearchAttributePair(SA_SEVERITY, str(incident["severity"])))
-    return TypedSearchAttributes(pairs)
 
 
 def _live_status(execution: WorkflowExecution) -> _Live:

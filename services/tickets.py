@@ -16,7 +16,8 @@ from services.incidents import IncidentService
 from services.jsonable import jsonable
 from services.runbook_catalog import RunbookCatalog
 from services.session_target import LOCAL_RULE, target_from_incident
-from services.sessions import SessionService, SessionSummary
+from services.session_views import SessionSummary
+from services.sessions import SessionService
 from store.records import IncidentFilters, IncidentSnapshot
 from workflows.session_models import SessionTarget
 

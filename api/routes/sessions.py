@@ -23,7 +23,7 @@ from api.schemas.sessions import (
     TargetOut,
 )
 from services.session_preview import SessionPreview
-from services.sessions import SessionDetail, StartedSession
+from services.session_views import SessionDetail, StartedSession
 from workflows.session_models import SessionStatus
 
 router = APIRouter(prefix="/v1", tags=["sessions"])

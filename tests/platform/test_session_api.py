@@ -17,8 +17,9 @@ from core.errors import NotFoundError
 from core.secretbox import SecretBox
 from services.connections import ConnectionService
 from services.org_settings import OrgSettingsService
+from services.session_inputs import linked_ticket
 from services.session_target import LOCAL_RULE, NO_TARGET_RULE
-from services.sessions import SessionService, WorkerUnavailableError, linked_ticket
+from services.sessions import SessionService, WorkerUnavailableError
 from services.workflow_registry import WorkflowRegistry
 from tests.fakes.jira_server import FakeJira
 from tests.platform.harness import Platform, eventually

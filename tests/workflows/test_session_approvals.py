@@ -22,7 +22,8 @@ from tests.workflows.sessions import (
     waiting_for,
 )
 from workflows.names import SA_PENDING_STEP, SA_SESSION_STATUS
-from workflows.session import TIMEOUT_APPROVER, RunbookSession
+from workflows.session import RunbookSession
+from workflows.session_approvals import TIMEOUT_APPROVER
 from workflows.session_models import (
     ALREADY_DECIDED,
     DECISION_ERRORS,
