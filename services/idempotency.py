@@ -6,7 +6,9 @@ only repeat (403, 404, 409, 422). Any other outcome (a 5xx, an exception) releas
 key, so the retry runs again. A request with the same key:
 
 - and the same fingerprint (method, path, caller, body) gets the kept answer, replayed;
-- while the first is still running, is refused with 409 (retry in a moment);
+- while the first is still running, is refused with 409 (retry in a moment); the first
+  renews its claim as it runs, so a claim whose process died is taken over by the next
+  request once ABANDONED_AFTER has passed without a renewal;
 - but a different fingerprint is refused with 422: the key was used for something else.
 
 Keys are forgotten 24 hours after their first use.
@@ -14,9 +16,12 @@ Keys are forgotten 24 hours after their first use.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,10 +32,14 @@ from store import idempotency
 from store.db import Database
 from store.idempotency import IdempotencyRecord
 
+log = logging.getLogger("fireline.idempotency")
+
 KEY_TTL = timedelta(hours=24)
-# A claim still in progress after this long belongs to a process that died mid-request;
-# the next request with the key takes it over instead of being told to wait for a day.
-ABANDONED_AFTER = timedelta(minutes=5)
+# A claim in progress not renewed for this long belongs to a process that died
+# mid-request; the next request with the key takes it over. The claimant renews it
+# several times per period, so one slow renewal does not lose a live claim.
+ABANDONED_AFTER = timedelta(seconds=30)
+RENEWALS_PER_PERIOD = 3
 MAX_KEY_LENGTH = 255
 # Refusals that a retry of the same request would only repeat: kept and replayed.
 FINAL_REFUSALS = frozenset({403, 404, 409, 422})
@@ -89,7 +98,8 @@ class IdempotencyService:
         if kept is not None:
             return kept
         try:
-            answer = await action()
+            async with self._renewing(org, key, request_fingerprint):
+                answer = await action()
         except BaseException:
             await self._release(org, key, request_fingerprint)
             raise
@@ -112,6 +122,28 @@ class IdempotencyService:
                 abandoned_before=now - self._abandoned_after,
             )
         return None if held is None else _replay(held, key, request_fingerprint)
+
+    @contextlib.asynccontextmanager
+    async def _renewing(self, org: str, key: str, request_fingerprint: str) -> AsyncIterator[None]:
+        renewer = asyncio.create_task(self._keep_renewed(org, key, request_fingerprint))
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _keep_renewed(self, org: str, key: str, request_fingerprint: str) -> None:
+        interval = self._abandoned_after.total_seconds() / RENEWALS_PER_PERIOD
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with self._db.session() as session:
+                    await idempotency.renew_claim(
+                        session, org_id=org, key=key, fingerprint=request_fingerprint, now=utcnow()
+                    )
+            except Exception as err:  # the request goes on; the next renewal may work
+                log.warning("renewing Idempotency-Key %r failed: %s", key, err)
 
     async def _store(self, org: str, key: str, request_fingerprint: str, answer: Answer) -> None:
         async with self._db.session() as session:

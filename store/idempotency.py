@@ -3,6 +3,8 @@
 A key is claimed by inserting its row with `status_code` NULL; the answer is written on
 the row afterwards, or the row is deleted again (released) so that a retry runs anew.
 The primary key (org_id, key) decides between two requests that claim one key at once.
+While its request runs, the claiming process renews the claim (`renewed_at`); a claim
+left unrenewed belongs to a process that died, and the next request takes it over.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class IdempotencyRecord:
     status_code: int | None  # None: the first request is still being handled
     response: Any
     created_at: datetime
+    renewed_at: datetime
 
     @property
     def in_progress(self) -> bool:
@@ -50,7 +53,7 @@ async def claim_key(
 
     Otherwise the row that holds the key (answered, or still in progress). First the
     org's keys created before `forget_before` are forgotten, and so is this key when it
-    is still in progress since before `abandoned_before` (its process died).
+    is in progress but was last renewed before `abandoned_before` (its process died).
     """
     await _forget(session, org_id, key, forget_before, abandoned_before)
     for _ in range(_CLAIM_ATTEMPTS):
@@ -90,6 +93,18 @@ async def store_answer(
     return affected_rows(await session.execute(statement)) == 1
 
 
+async def renew_claim(
+    session: AsyncSession, *, org_id: str, key: str, fingerprint: str, now: datetime
+) -> bool:
+    """Mark a claim in progress as still alive; False when there is no such claim."""
+    statement = (
+        update(IdempotencyKeyModel)
+        .where(*_claim_of(org_id, key, fingerprint))
+        .values(renewed_at=now)
+    )
+    return affected_rows(await session.execute(statement)) == 1
+
+
 async def release_key(session: AsyncSession, *, org_id: str, key: str, fingerprint: str) -> bool:
     """Delete a claim in progress (no answer kept); False when there is no such claim."""
     statement = delete(IdempotencyKeyModel).where(*_claim_of(org_id, key, fingerprint))
@@ -115,7 +130,7 @@ async def _forget(
     abandoned = and_(
         IdempotencyKeyModel.key == key,
         IdempotencyKeyModel.status_code.is_(None),
-        IdempotencyKeyModel.created_at < abandoned_before,
+        IdempotencyKeyModel.renewed_at < abandoned_before,
     )
     statement = delete(IdempotencyKeyModel).where(
         IdempotencyKeyModel.org_id == org_id,
@@ -136,6 +151,7 @@ async def _insert(
             status_code=None,
             response=None,
             created_at=now,
+            renewed_at=now,
         )
         .on_conflict_do_nothing(
             index_elements=[IdempotencyKeyModel.org_id, IdempotencyKeyModel.key]

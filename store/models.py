@@ -326,7 +326,8 @@ class RunbookSessionModel(Base):
 class IdempotencyKeyModel(Base):
     """The first answer to a request sent with an `Idempotency-Key` header.
 
-    `status_code` is NULL while the first request is still being handled.
+    `status_code` is NULL while the first request is still being handled; its process
+    renews `renewed_at` meanwhile, so a claim whose process died is taken over.
     `fingerprint` (a hash of the method, path and body) refuses the same key for a
     different request.
     """
@@ -339,3 +340,4 @@ class IdempotencyKeyModel(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     response: Mapped[Any | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
+    renewed_at: Mapped[datetime]

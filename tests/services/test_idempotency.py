@@ -20,6 +20,7 @@ from services.idempotency import (
 from store import idempotency
 from store.db import Database
 from store.models import IdempotencyKeyModel
+from tests.platform.harness import eventually
 from tests.store.helpers import count_rows
 
 FP = fingerprint("POST", "/v1/things", "alice", {"note": "x"})
@@ -224,6 +225,35 @@ async def test_a_key_younger_than_24_hours_is_kept(db: Database) -> None:
     answer = await IdempotencyService(db).run("acme", "k", FP, action)
     assert answer == Answer(200, {"old": True}, replayed=True)
     assert action.runs == 0
+
+
+async def test_a_running_request_keeps_its_claim_alive_past_the_abandon_period(
+    db: Database,
+) -> None:
+    period = timedelta(seconds=2)
+    service = IdempotencyService(db, abandoned_after=period)
+    release = asyncio.Event()
+    first = Counter()
+
+    async def slow_action() -> Answer:
+        await release.wait()
+        return await first()
+
+    running = asyncio.create_task(service.run("acme", "k", FP, slow_action))
+
+    async def renewed_past_the_period() -> bool:
+        async with db.read_session() as session:
+            held = await idempotency.get_key(session, "acme", "k")
+        return held is not None and held.renewed_at >= held.created_at + period
+
+    await eventually(renewed_past_the_period)
+    retry = Counter()
+    with pytest.raises(ConflictError, match="still being handled"):
+        await service.run("acme", "k", FP, retry)
+    release.set()
+    assert await running == Answer(200, {"n": 1})
+    assert (first.runs, retry.runs) == (1, 0)
+    assert await service.run("acme", "k", FP, retry) == Answer(200, {"n": 1}, replayed=True)
 
 
 async def test_a_claim_left_in_progress_by_a_dead_process_is_taken_over(db: Database) -> None:

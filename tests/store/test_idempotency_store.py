@@ -172,9 +172,37 @@ async def test_a_claim_abandoned_in_progress_is_taken_over(db: Database) -> None
 
 
 async def test_a_recent_claim_in_progress_is_not_taken_over(db: Database) -> None:
-    assert await claim(db, now=utcnow() - ABANDONED + timedelta(minutes=1)) is None
+    assert await claim(db, now=utcnow() - ABANDONED + timedelta(seconds=10)) is None
     held = await claim(db, fingerprint="f-retry")
     assert held is not None and held.fingerprint == "f-1" and held.in_progress
+
+
+async def test_an_old_claim_renewed_recently_is_not_taken_over(db: Database) -> None:
+    started = utcnow() - ABANDONED * 10
+    assert await claim(db, now=started) is None
+    async with db.session() as session:
+        renewed = await idempotency.renew_claim(
+            session, org_id="acme", key="k-1", fingerprint="f-1", now=utcnow()
+        )
+    assert renewed
+
+    held = await claim(db, fingerprint="f-retry")
+
+    assert held is not None and held.fingerprint == "f-1" and held.in_progress
+    assert held.created_at == started and held.renewed_at > started
+
+
+async def test_only_a_claim_in_progress_is_renewed(db: Database) -> None:
+    assert await claim(db, key="answered") is None
+    assert await answer(db, key="answered")
+    async with db.session() as session:
+        answered = await idempotency.renew_claim(
+            session, org_id="acme", key="answered", fingerprint="f-1", now=utcnow()
+        )
+        missing = await idempotency.renew_claim(
+            session, org_id="acme", key="missing", fingerprint="f-1", now=utcnow()
+        )
+    assert (answered, missing) == (False, False)
 
 
 async def test_racing_claims_of_one_key_have_exactly_one_winner(db: Database) -> None:
