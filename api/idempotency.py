@@ -38,14 +38,14 @@ class IdempotentCall:
     ) -> None:
         self._service = service
         self._org = org
-        self._key = key
+        self.key = key  # None: the request sent no Idempotency-Key
         self._fingerprint = request_fingerprint
 
     async def __call__(self, action: Action, status_code: int = 200) -> Response:
-        if self._key is None:
+        if self.key is None:
             return JSONResponse(jsonable_encoder(await action()), status_code=status_code)
         answer = await self._service.run(
-            self._org, self._key, self._fingerprint, lambda: _answer(action, status_code)
+            self._org, self.key, self._fingerprint, lambda: _answer(action, status_code)
         )
         headers = {REPLAYED_HEADER: "true"} if answer.replayed else None
         return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)

@@ -5,10 +5,9 @@ replicas, 3 workers, a Temporal dev server, a fake Jira), then:
 
 1. throughput: incidents through the ingestion endpoint with 1, 2 and 3 workers running,
    each until every incident's ticket workflow completed (incidents/s, end to end);
-2. the soak: runbook sessions are started, then incidents are delivered (each twice, at
-   once, to both replicas) and the sessions approved while a fault loop SIGKILLs a random
-   API replica or worker every few seconds and starts it again, and restarts PostgreSQL
-   once;
+2. the soak: incidents are delivered (each twice, at once, to both replicas) and runbook
+   sessions started and approved while a fault loop SIGKILLs a random API replica or
+   worker every few seconds and starts it again, and restarts PostgreSQL once;
 3. the checks (bench/soak_checks.py): every acknowledged delivery's incident exists
    exactly once, with one `created` event, one workflow run recorded and in Temporal, one
    Jira ticket and one notification; every session ended as its script implies, with its
@@ -45,9 +44,8 @@ from bench.soak_load import (
     TICKET_WORKFLOW,
     Delivery,
     Replicas,
-    approve_sessions,
     deliver_incidents,
-    start_sessions,
+    run_sessions,
 )
 
 UNDISPATCHED = text("SELECT count(*) FROM outbox WHERE dispatched_at IS NULL")
@@ -124,13 +122,12 @@ async def soak(
             for_sessions = await deliver_incidents(replicas, size.sessions)
             await _settled(client, cluster, size.settle_timeout)
             ids = [d.incident_id for d in for_sessions if d.incident_id]
-            sessions = await start_sessions(replicas, ids, folder)
             replicas.retries = 0
             stop = asyncio.Event()
             faults = asyncio.create_task(_fault_loop(cluster, stop, size, report.faults))
-            under_faults, _ = await asyncio.gather(
+            under_faults, sessions = await asyncio.gather(
                 deliver_incidents(replicas, size.incidents, spread=size.spread),
-                approve_sessions(replicas, sessions),
+                run_sessions(replicas, ids, folder),
             )
             stop.set()
             await faults

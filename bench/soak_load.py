@@ -115,7 +115,7 @@ class Replicas:
             url = next(self._next) + path
             try:
                 response = await self.http.request(method, url, json=body, headers=headers)
-                if response.status_code not in RETRYABLE:
+                if response.status_code not in RETRYABLE and not _still_handled(response):
                     return response
             except httpx.TransportError:
                 pass  # the replica died or restarts: the next one gets it
@@ -124,6 +124,12 @@ class Replicas:
             self.retries += 1
             await asyncio.sleep(min(0.2 * (attempt + 1), 2.0))
         raise AssertionError("unreachable")
+
+
+def _still_handled(response: httpx.Response) -> bool:
+    """The request's Idempotency-Key is held by its first attempt, running or dead (a dead
+    one's claim is taken over once it lapses): ask again."""
+    return response.status_code == 409 and "still being handled" in response.text
 
 
 @dataclass
@@ -196,7 +202,8 @@ async def start_sessions(
     replicas: Replicas, incident_ids: list[str], folder: Path
 ) -> list[PlannedSession]:
     """One session per incident, every third one scripted to fail; each start carries an
-    Idempotency-Key, so a retried start never starts a second session."""
+    Idempotency-Key, so a retried start never starts a second session, even when the
+    replica that took the first attempt died."""
     planned = [
         PlannedSession(incident, fail=n % 3 == 2, marker=folder / f"session-{n}.log")
         for n, incident in enumerate(incident_ids)
@@ -210,6 +217,14 @@ async def start_sessions(
             raise RuntimeError(f"session start refused: {response.status_code} {response.text}")
         session.session_id = response.json()["session_id"]
     return planned
+
+
+async def run_sessions(
+    replicas: Replicas, incident_ids: list[str], folder: Path
+) -> list[PlannedSession]:
+    sessions = await start_sessions(replicas, incident_ids, folder)
+    await approve_sessions(replicas, sessions)
+    return sessions
 
 
 async def approve_sessions(replicas: Replicas, sessions: list[PlannedSession]) -> None:

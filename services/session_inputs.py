@@ -54,7 +54,7 @@ def linked_ticket(incident: Mapping[str, Any]) -> tuple[TicketSystem, str] | Non
     return cast(TicketSystem, system), key.strip()
 
 
-def new_row(request: SessionInput, incident_id: str) -> NewSession:
+def new_row(request: SessionInput, incident_id: str, request_key: str | None) -> NewSession:
     return NewSession(
         org_id=request.org_id,
         incident_id=incident_id,
@@ -65,6 +65,7 @@ def new_row(request: SessionInput, incident_id: str) -> NewSession:
         confidence=request.confidence,
         target_connection=request.target.connection,
         target_rule=request.target.rule,
+        request_key=request_key,
     )
 
 

@@ -36,6 +36,7 @@ from core.ids import utcnow
 from core.settings import Settings
 from dsl.runbook_plan import RunbookPlan
 from services.connections import ConnectionService
+from services.idempotency import KEY_TTL
 from services.jsonable import jsonable
 from services.org_settings import OrgSettingsService
 from services.runbook_catalog import unknown_runbook
@@ -77,6 +78,8 @@ STATUS_FILTER_PAGES = 10
 STATUS_FILTER_PAGE_SIZE = 100
 SUMMARY_TITLE_CHARS = 200
 START_TIMEOUT = timedelta(seconds=10)
+# The start request's Idempotency-Key, kept on the workflow (see `start`).
+REQUEST_KEY_MEMO = "request_key"
 
 
 class WorkerUnavailableError(ServiceUnavailableError):
@@ -122,20 +125,24 @@ class SessionService:
         connection: str | None = None,
         *,
         analysis_id: str | None = None,
+        request_key: str | None = None,
     ) -> StartedSession:
-        """`analysis_id`: the triage that starts it, told when it ends."""
+        """`analysis_id`: the triage that starts it, told when it ends. `request_key`: the
+        request's Idempotency-Key; a retry of a start whose process died finds the session
+        that attempt started instead of starting a second one."""
         plan = self._startable(runbook_id)
         incident = await _incident(self._db, org, incident_id)
         request, match = await self._prepare(org, plan, incident, requester, inputs, connection)
         request.analysis_id = analysis_id
+        new = new_row(request, incident_id, request_key)
         async with self._db.session() as session:
-            row = await session_rows.insert_next(
-                session,
-                new_row(request, incident_id),
-                lambda n: session_id_for(org, incident_id, runbook_id, n),
-            )
-            request = request.model_copy(update={"session_id": row.session_id})
-            await self._start_workflow(request, incident)
+            row = await session_rows.find_started_by(session, new, utcnow() - KEY_TTL)
+            if row is None:
+                row = await session_rows.insert_next(
+                    session, new, lambda n: session_id_for(org, incident_id, runbook_id, n)
+                )
+                request = request.model_copy(update={"session_id": row.session_id})
+                await self._start_workflow(request, incident, request_key)
         return StartedSession(
             session_id=row.session_id,
             runbook_id=runbook_id,
@@ -225,7 +232,9 @@ class SessionService:
             raise InvalidInputError(f"runbook '{runbook_id}' cannot start: {entry.inactive_reason}")
         return entry.plan
 
-    async def _start_workflow(self, request: SessionInput, incident: Mapping[str, Any]) -> None:
+    async def _start_workflow(
+        self, request: SessionInput, incident: Mapping[str, Any], request_key: str | None
+    ) -> None:
         title = str(incident.get("title") or incident.get("id") or "")
         try:
             await self._client.start_workflow(
@@ -235,15 +244,22 @@ class SessionService:
                 task_queue=self._settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=search_attributes(request, incident),
+                memo={REQUEST_KEY_MEMO: request_key} if request_key else None,
                 static_summary=f"{request.plan.name} for {title[:SUMMARY_TITLE_CHARS]}",
                 # The database transaction (SQLite: the only writer) waits on this call.
                 rpc_timeout=START_TIMEOUT,
             )
         except WorkflowAlreadyStartedError:
+            if request_key and await self._started_with(request.session_id, request_key):
+                return  # by an attempt of this request that died before its commit
             raise ConflictError(
                 f"a Temporal workflow with id '{request.session_id}' already exists but the "
                 "session index does not list it (was the database reset?); nothing was started"
             ) from None
+
+    async def _started_with(self, session_id: str, request_key: str) -> bool:
+        described = await self._client.get_workflow_handle(session_id).describe()
+        return bool(await described.memo_value(REQUEST_KEY_MEMO, None) == request_key)
 
     # --- list -----------------------------------------------------------------------------
 

@@ -307,6 +307,7 @@ class RunbookSessionModel(Base):
     __table_args__ = (
         UniqueConstraint("org_id", "incident_id", "runbook_id", "number"),
         Index("ix_runbook_sessions_org_id_created_at", "org_id", "created_at"),
+        Index("ix_runbook_sessions_org_id_request_key", "org_id", "request_key"),
     )
 
     session_id: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -321,6 +322,8 @@ class RunbookSessionModel(Base):
     target_connection: Mapped[str | None] = mapped_column(String(64))
     target_rule: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # The Idempotency-Key of the start request: a retry finds this session again.
+    request_key: Mapped[str | None] = mapped_column(String(255))
 
 
 class IdempotencyKeyModel(Base):

@@ -38,6 +38,7 @@ class RunbookSessionRecord:
     target_connection: str | None
     target_rule: str
     created_at: datetime
+    request_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class NewSession:
     confidence: float
     target_connection: str | None
     target_rule: str
+    request_key: str | None = None  # the start request's Idempotency-Key
 
 
 class NumberingConflictError(RuntimeError):
@@ -82,6 +84,30 @@ async def insert_next(
         f"could not number a new session of runbook '{new.runbook_id}' for incident "
         f"'{new.incident_id}': {NUMBERING_ATTEMPTS} concurrent starts took the same number"
     )
+
+
+async def find_started_by(
+    session: AsyncSession, new: NewSession, since: datetime
+) -> RunbookSessionRecord | None:
+    """The session an earlier attempt of the same start request (its Idempotency-Key, by
+    the same person, for the same incident and runbook) created after `since`."""
+    if new.request_key is None:
+        return None
+    statement = (
+        select(RunbookSessionModel)
+        .where(
+            RunbookSessionModel.org_id == new.org_id,
+            RunbookSessionModel.request_key == new.request_key,
+            RunbookSessionModel.incident_id == new.incident_id,
+            RunbookSessionModel.runbook_id == new.runbook_id,
+            RunbookSessionModel.requester == new.requester,
+            RunbookSessionModel.created_at >= since,
+        )
+        .order_by(RunbookSessionModel.created_at.desc())
+        .limit(1)
+    )
+    row = (await session.scalars(statement)).one_or_none()
+    return to_record(RunbookSessionRecord, row) if row is not None else None
 
 
 async def _highest_number(session: AsyncSession, new: NewSession) -> int:

@@ -56,7 +56,13 @@ async def start_session(
 
     async def start() -> SessionStartedOut:
         started = await sessions.start(
-            principal.org, incident_id, runbook_id, principal.sub, body.inputs, body.connection
+            principal.org,
+            incident_id,
+            runbook_id,
+            principal.sub,
+            body.inputs,
+            body.connection,
+            request_key=idempotent.key,
         )
         return _started_out(started)
 

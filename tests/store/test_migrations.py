@@ -14,7 +14,7 @@ from store.db import Database
 from store.models import Base
 from tests.store.databases import postgres_database, postgres_url
 
-HEAD = "0010_idempotency_lease"
+HEAD = "0010_idempotent_requests"
 
 
 def _schema_differences(connection: Connection) -> list[object]:
