@@ -40,6 +40,7 @@ from bench.processes import (
     JWT_SECRET,
     fireline_env,
     free_port,
+    leave,
     percentile,
     poll_until,
     rss_bytes,
@@ -266,3 +267,4 @@ if __name__ == "__main__":
     parser.add_argument("-w", "--waiting", type=int, default=1000)
     arguments = parser.parse_args()
     asyncio.run(main(arguments.approvals, arguments.waiting))
+    leave()

@@ -22,6 +22,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.handwritten import HandWrittenJiraWorkflow
+from bench.processes import leave
 from core.settings import REPO_ROOT, Settings
 from dsl.compiler import compile_file
 from dsl.plan import WorkflowPlan
@@ -166,3 +167,4 @@ if __name__ == "__main__":
     parser.add_argument("-r", "--rounds", type=int, default=3, help="alternating rounds")
     args = parser.parse_args()
     asyncio.run(main(args.count, args.rounds))
+    leave()

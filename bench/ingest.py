@@ -31,6 +31,7 @@ from bench.processes import (
     JWT_SECRET,
     fireline_env,
     free_port,
+    leave,
     percentile,
     postgres_server_url,
     running,
@@ -192,3 +193,4 @@ if __name__ == "__main__":
     parser.add_argument("-r", "--rounds", type=int, default=3)
     arguments = parser.parse_args()
     asyncio.run(main(arguments.count, arguments.concurrency, arguments.rounds))
+    leave()

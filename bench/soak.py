@@ -36,7 +36,7 @@ from sqlalchemy import text
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from bench.processes import postgres_server_url
+from bench.processes import leave, postgres_server_url
 from bench.soak_checks import Findings, check
 from bench.soak_cluster import Cluster, restart_postgres, running_cluster
 from bench.soak_load import (
@@ -222,4 +222,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main())

@@ -32,6 +32,7 @@ from bench.processes import (
     JWT_SECRET,
     fireline_env,
     free_port,
+    leave,
     percentile,
     running,
     start_temporal,
@@ -202,6 +203,4 @@ if __name__ == "__main__":
     parser.add_argument("-n", "--incidents", type=int, default=50)
     arguments = parser.parse_args()
     main(arguments.runbooks, arguments.repeats, arguments.incidents)
-    # The Temporal SDK's runtime threads can abort interpreter shutdown (PyGILState_Release
-    # while finalizing, issue 14); the figures are printed, so leave without finalizing.
-    os._exit(0)
+    leave()
