@@ -5,7 +5,8 @@ replicas, 3 workers, a Temporal dev server, a fake Jira), then:
 
 1. throughput: incidents through the ingestion endpoint with 1, 2 and 3 workers running,
    each until every incident's ticket workflow completed (incidents/s, end to end);
-2. the soak: incidents are delivered (each twice, at once, to both replicas) and runbook
+2. the soak: incidents are delivered (each twice, at once, to both replicas; half through
+   the Alertmanager webhook, half through the ingestion endpoint) and runbook
    sessions started and approved while a fault loop SIGKILLs a random API replica or
    worker every few seconds and starts it again, and restarts PostgreSQL once;
 3. the checks (bench/soak_checks.py): every acknowledged delivery's incident exists

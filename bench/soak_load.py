@@ -150,12 +150,36 @@ def incident_body(source_ref: str, number: int) -> dict[str, Any]:
     }
 
 
+def alertmanager_body(source_ref: str, number: int) -> dict[str, Any]:
+    """An Alertmanager webhook delivery of one firing alert, keyed by its fingerprint."""
+    alert = {
+        "status": "firing",
+        "labels": {"alertname": f"Checkout errors {number}", "severity": "critical"},
+        "annotations": {"summary": "Checkout returns 5xx"},
+        "startsAt": "2026-12-05T10:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "fingerprint": source_ref,
+    }
+    return {
+        "version": "4",
+        "status": "firing",
+        "receiver": "fireline",
+        "groupKey": source_ref,
+        "groupLabels": {},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager:9093",
+        "alerts": [alert],
+    }
+
+
 async def deliver_incidents(
     replicas: Replicas, count: int, width: int = 8, spread: float = 0.0
 ) -> list[Delivery]:
     """Each incident is delivered twice, at once, to two replicas: the duplicate a
-    monitoring tool sends when it never saw the first answer. With `spread`, the
-    deliveries are paced to take about that many seconds."""
+    monitoring tool sends when it never saw the first answer. Every other incident comes
+    through the Alertmanager webhook, the rest through the generic ingestion endpoint.
+    With `spread`, the deliveries are paced to take about that many seconds."""
     pause = spread * width / max(count, 1)
     run = uuid.uuid4().hex[:8]
     deliveries = [Delivery(f"soak-{run}-{n}") for n in range(count)]
@@ -163,13 +187,19 @@ async def deliver_incidents(
     numbers = iter(range(count))
 
     async def send(delivery: Delivery, number: int) -> None:
-        body = incident_body(delivery.source_ref, number)
-        response = await replicas.post("/v1/incidents/ingest", body, headers)
+        if number % 2:
+            body = alertmanager_body(delivery.source_ref, number)
+            response = await replicas.post("/v1/webhooks/alertmanager", body, headers)
+            answer = response.json()["incidents"][0] if response.status_code < 300 else {}
+        else:
+            body = incident_body(delivery.source_ref, number)
+            response = await replicas.post("/v1/incidents/ingest", body, headers)
+            answer = response.json() if response.status_code < 300 else {}
         if response.status_code in (200, 201):
-            delivery.incident_id = response.json()["incidentId"]
+            delivery.incident_id = answer["incidentId"]
             delivery.acknowledged += 1
         else:
-            raise RuntimeError(f"ingest refused: {response.status_code} {response.text}")
+            raise RuntimeError(f"delivery refused: {response.status_code} {response.text}")
 
     async def loop() -> None:
         for number in numbers:
