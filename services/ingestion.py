@@ -218,6 +218,7 @@ class _Batch:
                 incident_id=known.incident_id,
                 events=plan.events,
                 actor=self._actor,
+                new_incident=known.last_state is None,
             )
         await self._remember(incident, known, plan)
         bundle = bundle_content(incident)

@@ -52,9 +52,13 @@ async def append_events(
     events: Sequence[tuple[EventType | str, dict[str, Any]]],
     actor: str,
     ts: datetime | None = None,
+    new_incident: bool = False,
 ) -> list[StoredEvent]:
-    """Append several events to one incident with one snapshot read and one write."""
-    row = await _snapshot_row(session, org_id, incident_id, lock=True)
+    """Append several events to one incident with one snapshot read and one write.
+
+    `new_incident`: the caller made `incident_id` just now, so there is nothing to read.
+    """
+    row = None if new_incident else await _snapshot_row(session, org_id, incident_id, lock=True)
     snapshot = row_values(row) if row else None
     before = snapshot
     last_seq = row.last_seq if row else 0
