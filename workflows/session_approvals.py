@@ -57,26 +57,14 @@ class Decisions:
         """Another org's decision learns nothing, not even which refusal it would get."""
         if decision.org_id is not None and decision.org_id != self._state.org_id:
             raise ApplicationError("not this org's session", type=OTHER_ORG, non_retryable=True)
-        refused = refusal(
-            decision.step,
-            decision.approver,
-            decision.approver_roles,
-            state=self._state,
-            decisions=self._results,
-        )
+        refused = self._refusal(decision.step, decision.approver, decision.approver_roles)
         if refused is not None:
             error, message = refused
             raise ApplicationError(message, type=error, non_retryable=True)
 
     def take_signal(self, decision: SignalDecision, *, approve: bool) -> None:
         """Apply a signalled decision, or keep why it was refused (a signal has no reply)."""
-        refused = refusal(
-            decision.step,
-            decision.approver,
-            decision.roles,
-            state=self._state,
-            decisions=self._results,
-        )
+        refused = self._refusal(decision.step, decision.approver, decision.roles)
         if refused is None:
             self.apply(decision.step, approve, decision.approver, decision.note)
             return
@@ -91,6 +79,9 @@ class Decisions:
                 at=workflow.now(),
             )
         )
+
+    def _refusal(self, step: str, approver: str, roles: Sequence[str]) -> tuple[str, str] | None:
+        return refusal(step, approver, roles, state=self._state, decisions=self._results)
 
 
 def refusal(

@@ -59,15 +59,12 @@ async def run_command(
 ) -> CommandOutcome:
     """Run a step's command; its output lands in `state` whether it passed or not."""
     try:
-        outcome: CommandOutcome = await workflow.execute_activity(
+        outcome = await _command_activity(
             RUN_COMMAND_ACTIVITY,
             request,
-            result_type=CommandOutcome,
-            start_to_close_timeout=timedelta(seconds=request.timeout_seconds) + COMMAND_MARGIN,
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
-            retry_policy=_command_retry(retry),
-            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-            summary=summary,
+            _command_retry(retry),
+            summary,
+            workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
     except ActivityError as err:
         raise_if_cancelled(err)
@@ -87,13 +84,24 @@ async def run_rollback_command(
     request: CommandRequest, retry: RetryPlan, summary: str
 ) -> CommandOutcome:
     """Run a rollback's command; an ActivityError says it failed for good."""
+    return await _command_activity(RUN_ROLLBACK_ACTIVITY, request, retry_policy(retry), summary)
+
+
+async def _command_activity(
+    activity: str,
+    request: CommandRequest,
+    policy: RetryPolicy,
+    summary: str,
+    cancellation: workflow.ActivityCancellationType = workflow.ActivityCancellationType.TRY_CANCEL,
+) -> CommandOutcome:
     outcome: CommandOutcome = await workflow.execute_activity(
-        RUN_ROLLBACK_ACTIVITY,
+        activity,
         request,
         result_type=CommandOutcome,
         start_to_close_timeout=timedelta(seconds=request.timeout_seconds) + COMMAND_MARGIN,
         heartbeat_timeout=HEARTBEAT_TIMEOUT,
-        retry_policy=retry_policy(retry),
+        retry_policy=policy,
+        cancellation_type=cancellation,
         summary=summary,
     )
     return outcome
