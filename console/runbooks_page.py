@@ -1,10 +1,14 @@
 """A runbook for an incident, from the console: fill in its inputs, preview what a session
 would run, and start it (the roles that may start sessions; the session page follows it).
-Inputs travel as `in_<name>` fields, so a preview's address can be shared."""
+Inputs travel as `in_<name>` fields, so a preview's address can be shared. The preview's
+Execute form carries a key of its own: the same form sent twice (a double click, a
+resend) starts one session."""
 
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +24,7 @@ from dsl.plan import InputPlan
 from services.runbook_catalog import RunbookCatalog
 
 router = APIRouter(include_in_schema=False)
+START_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 @router.get("/incidents/{incident_id}/runbooks/{runbook_id}/preview", response_class=HTMLResponse)
@@ -48,6 +53,7 @@ async def preview(
         inputs=declared,
         values=raw,
         can_start=me.has_any_role(STARTERS),
+        start_key=uuid.uuid4().hex,
     )
 
 
@@ -66,12 +72,20 @@ async def execute(
     declared, raw = _posted_inputs(catalog, runbook_id, posted)
     try:
         inputs = typed_inputs(declared, raw)
-        started = await sessions.start(me.org, incident_id, runbook_id, me.sub, inputs)
+        started = await sessions.start(
+            me.org, incident_id, runbook_id, me.sub, inputs, request_key=_start_key(posted)
+        )
     except NotFoundError:
         return render(request, "not_found.html", 404)
     except (FirelineError, ValueError) as refused:
         return _refused(request, incident_id, runbook_id, refused, declared, raw)
     return RedirectResponse(f"/sessions/{started.session_id}", status_code=303)
+
+
+def _start_key(posted: Mapping[str, str]) -> str | None:
+    """The preview form's key; a missing or forged one just starts a session."""
+    key = posted.get("start_key", "")
+    return f"console:{key}" if START_KEY.fullmatch(key) else None
 
 
 def typed_inputs(declared: Sequence[InputPlan], raw: dict[str, str]) -> dict[str, Any]:

@@ -90,3 +90,31 @@ async def test_inputs_are_filled_in_previewed_and_passed_to_the_session(
     pending = await console.http.get("/v1/approvals", headers=console.auth("acme"))
     [item] = [i for i in pending.json()["items"] if i["runbook_id"] == "greet"]
     assert item["command"] == f"echo 'hi $(touch pwned)' 3 > {tmp_path}/greeted"
+
+
+async def test_the_same_execute_form_sent_twice_starts_one_session(
+    browser: Browser, console: Platform, tmp_path: Path
+) -> None:
+    await add_runbook(console, "echo-title", ECHO, OUT=str(tmp_path))
+    incident = await console.create_incident("acme", title="echo twice", severity="SEV3")
+    page = await signed_in(browser, console, await add_user(console, "d@acme.test", "SRE_LEAD"))
+    await page.goto(f"/incidents/{incident['id']}/runbooks/echo-title/preview")
+    form = page.locator("form[action$='/execute']")
+    fields = {
+        name: await form.locator(f"input[name='{name}']").get_attribute("value") or ""
+        for name in ("csrf_token", "start_key")
+    }
+    action = f"/incidents/{incident['id']}/runbooks/echo-title/execute"
+
+    first = await page.request.post(action, form=fields)
+    again = await page.request.post(action, form=fields)
+
+    session = f"/sessions/acme:{incident['id']}:runbook:echo-title:1"
+    assert first.url.endswith(session) and again.url.endswith(session)
+    listed = await console.http.get(
+        "/v1/sessions", params={"incident_id": incident["id"]}, headers=console.auth("acme")
+    )
+    assert [s["number"] for s in listed.json()] == [1]
+    # A form without its key (or with a forged one) still starts a session of its own.
+    forged = await page.request.post(action, form={**fields, "start_key": "not-a-key"})
+    assert forged.url.endswith(f"/sessions/acme:{incident['id']}:runbook:echo-title:2")
