@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -35,7 +35,6 @@ with workflow.unsafe.imports_passed_through():
         REJECT_SIGNAL,
         SA_PENDING_STEP,
         SA_SESSION_STATUS,
-        SESSION_FINISHED_SIGNAL,
         SESSION_WORKFLOW,
         STATE_QUERY,
     )
@@ -51,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         rendered_params,
         resolve_connector,
         run_command,
+        tell_triage,
     )
     from workflows.session_checks import failed_confidence, verify
     from workflows.session_models import (
@@ -71,7 +71,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.session_report import details, identity_attributes, outcome_record, summary
     from workflows.session_rollback import Rollbacks
     from workflows.session_ticket import ticket_update
-    from workflows.triage_models import SessionFinished
 
 T = TypeVar("T")
 
@@ -121,7 +120,7 @@ class RunbookSession:
         except asyncio.CancelledError:
             self._state.cancelled = True
             await self._stop("the session was cancelled")
-        await self._tell_triage()
+        await tell_triage(self._input.analysis_id, self._state)
         if self._cancel_arrived and self._state.status != "completed":
             # It came while clean-up ran: that finished first. (A session that completed
             # has nothing to undo; the request is then ignored.)
@@ -129,22 +128,6 @@ class RunbookSession:
         if self._state.cancelled:
             raise asyncio.CancelledError("runbook session cancelled; its changes were rolled back")
         return self._state
-
-    async def _tell_triage(self) -> None:
-        """The triage that started this session follows it to its end."""
-        if self._input.analysis_id is None:
-            return
-        outcome = self._state.outcome
-        finished = SessionFinished(
-            session_id=self._state.session_id,
-            status=self._state.status,
-            result=outcome.result if outcome is not None else None,
-        )
-        triage = workflow.get_external_workflow_handle(self._input.analysis_id)
-        try:
-            await triage.signal(SESSION_FINISHED_SIGNAL, finished)
-        except Exception:
-            workflow.logger.info("triage %s no longer follows", self._input.analysis_id)
 
     @workflow.query(name=STATE_QUERY)
     def state(self) -> SessionState:
@@ -326,7 +309,18 @@ class RunbookSession:
         self._state.status = "waiting_approval"
         self._step_state(step).status = "waiting_approval"
         self._publish()
-        await self._notify(kind, step, roles, deadline)
+        await notify_approval(
+            ApprovalNotice(
+                kind=kind,
+                session_id=self._input.session_id,
+                org_id=self._input.org_id,
+                incident_id=self._state.incident_id,
+                runbook=self._plan.name,
+                step=step,
+                roles=roles,
+                deadline=deadline,
+            )
+        )
         remaining = (deadline - workflow.now()).total_seconds()
         try:
             await workflow.wait_condition(
@@ -337,21 +331,6 @@ class RunbookSession:
         except TimeoutError:
             return step in self._decisions
         return True
-
-    async def _notify(
-        self, kind: NoticeKind, step: str, roles: list[str], deadline: datetime
-    ) -> None:
-        notice = ApprovalNotice(
-            kind=kind,
-            session_id=self._input.session_id,
-            org_id=self._input.org_id,
-            incident_id=self._state.incident_id,
-            runbook=self._plan.name,
-            step=step,
-            roles=roles,
-            deadline=deadline,
-        )
-        await notify_approval(notice)
 
     # --- the end: verification, rollback, recording -------------------------------------
 

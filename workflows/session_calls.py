@@ -1,4 +1,5 @@
-"""How a runbook session calls its activities, and how their failures read to people.
+"""How a runbook session calls its activities (and tells its triage it ended), and how
+their failures read to people.
 
 Workflow code: every function here runs inside the session's workflow and schedules
 activities; a step's failure is raised as `StepFailed`, whose message says why.
@@ -26,6 +27,7 @@ from workflows.names import (
     RECORD_OUTCOME_ACTIVITY,
     RUN_COMMAND_ACTIVITY,
     RUN_ROLLBACK_ACTIVITY,
+    SESSION_FINISHED_SIGNAL,
     provider_activity,
 )
 from workflows.session_checks import tail, unmet_expectation
@@ -36,8 +38,10 @@ from workflows.session_models import (
     OutcomeRecord,
     OutcomeRecorded,
     SessionInput,
+    SessionState,
     StepState,
 )
+from workflows.triage_models import SessionFinished
 
 # The command activity heartbeats every couple of seconds; a worker that stops doing so
 # for this long is taken for dead and the attempt is retried (and refused, unless the
@@ -185,6 +189,23 @@ def resolve_connector(connector: Connector | None, step: str, target: str | None
             "give the runbook a target, or set `connector: local` on the step"
         )
     return connector
+
+
+async def tell_triage(analysis_id: str | None, state: SessionState) -> None:
+    """The triage that started the session follows it to its end."""
+    if analysis_id is None:
+        return
+    outcome = state.outcome
+    finished = SessionFinished(
+        session_id=state.session_id,
+        status=state.status,
+        result=outcome.result if outcome is not None else None,
+    )
+    triage = workflow.get_external_workflow_handle(analysis_id)
+    try:
+        await triage.signal(SESSION_FINISHED_SIGNAL, finished)
+    except Exception:
+        workflow.logger.info("triage %s no longer follows", analysis_id)
 
 
 def rendered_command(template: str, values: dict[str, Any], where: str) -> str:
