@@ -14,24 +14,21 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Final
 
-import asyncssh
-
 from core.errors import InvalidInputError
+from services.ssh_key_rules import (
+    host_key_problems,
+    known_hosts_problems,
+    private_key_problems,
+)
 from store.connections import ConnectionFields
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
 HOST_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]{0,253}[A-Za-z0-9_.])?")
-# One OpenSSH public key line: "<type> <base64> [comment]".
-PUBLIC_KEY_LINE = re.compile(r"[A-Za-z0-9@._-]+ [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?")
 MAX_USERNAME_CHARS = 255
 MAX_ENVIRONMENT_CHARS = 100
 MAX_TAGS = 50
 MAX_TAG_CHARS = 64
-MAX_HOST_KEY_CHARS = 16 * 1024
-MAX_KNOWN_HOSTS_CHARS = 64 * 1024
 MAX_PASSWORD_CHARS = 1024
-MAX_PRIVATE_KEY_CHARS = 16 * 1024
-MAX_PASSPHRASE_CHARS = 1024
 MAX_POSTGRES_DATABASE_CHARS = 63
 MAX_SQLITE_PATH_CHARS = 4096
 
@@ -280,9 +277,9 @@ def _trust_problems(kind: ConnectionKind, spec: ConnectionSpec) -> list[str]:
     if spec.host_key is not None and spec.known_hosts is not None:
         return ["host_key: set either host_key or known_hosts, not both"]
     if spec.host_key is not None:
-        return _host_key_problems(spec.host_key)
+        return host_key_problems(spec.host_key)
     if spec.known_hosts is not None:
-        return _known_hosts_problems(spec.known_hosts)
+        return known_hosts_problems(spec.known_hosts)
     port = spec.port if spec.port is not None else DEFAULT_PORTS[kind]
     return [
         "host_key: an ssh connection needs the host's key (host_key or known_hosts); "
@@ -291,58 +288,6 @@ def _trust_problems(kind: ConnectionKind, spec: ConnectionSpec) -> list[str]:
         "(`| ssh-keygen -lf -`), and set host_key to one of its key lines "
         "(without the host name) or known_hosts to its output"
     ]
-
-
-def _host_key_problems(host_key: str) -> list[str]:
-    # Checked as a public key line first: asyncssh would also accept a private key here,
-    # and this field is shown to everyone in clear.
-    line = host_key.strip()
-    if len(line) > MAX_HOST_KEY_CHARS or not PUBLIC_KEY_LINE.fullmatch(line):
-        return [
-            'host_key: must be one OpenSSH public key line ("ssh-ed25519 AAAA..."), '
-            "without the host name that ssh-keyscan prints first"
-        ]
-    if not _is_public_key(line):
-        return ["host_key: not a public key asyncssh can read (type and base64 must match)"]
-    return []
-
-
-def _known_hosts_problems(known_hosts: str) -> list[str]:
-    if len(known_hosts) > MAX_KNOWN_HOSTS_CHARS:
-        return [f"known_hosts: at most {MAX_KNOWN_HOSTS_CHARS} characters"]
-    entries = [
-        (number, line.strip())
-        for number, line in enumerate(known_hosts.splitlines(), start=1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    if not entries:
-        return ["known_hosts: has no entry; paste the output of ssh-keyscan"]
-    # Line numbers only: a bad line might be something pasted by mistake (a private key).
-    bad = [str(number) for number, line in entries if not _is_known_hosts_entry(line)]
-    if bad:
-        return [
-            f"known_hosts: line {', '.join(bad)} is not a known_hosts entry "
-            '("host[,host...] ssh-ed25519 AAAA...")'
-        ]
-    return []
-
-
-def _is_known_hosts_entry(line: str) -> bool:
-    parts = line.split()
-    if parts and parts[0].startswith("@"):  # @cert-authority / @revoked
-        parts = parts[1:]
-    if len(parts) < 3:
-        return False
-    key_line = " ".join(parts[1:3])
-    return bool(PUBLIC_KEY_LINE.fullmatch(key_line)) and _is_public_key(key_line)
-
-
-def _is_public_key(line: str) -> bool:
-    try:
-        asyncssh.import_public_key(line)
-    except (asyncssh.KeyImportError, ValueError):
-        return False
-    return True
 
 
 def _tag_problems(tags: Iterable[str]) -> list[str]:
@@ -389,7 +334,7 @@ def _credential_problems(
         return [f"credential.kind: must be {choices} for a {kind.value} connection"]
     if credential_kind is CredentialKind.PASSWORD:
         return _password_problems(credential)
-    return _private_key_problems(credential)
+    return private_key_problems(credential.secret, credential.passphrase)
 
 
 def _password_problems(credential: Credential) -> list[str]:
@@ -399,29 +344,3 @@ def _password_problems(credential: Credential) -> list[str]:
     if credential.passphrase is not None:
         problems.append("credential.passphrase: only used with a private_key; omit it")
     return problems
-
-
-def _private_key_problems(credential: Credential) -> list[str]:
-    if not 0 < len(credential.secret) <= MAX_PRIVATE_KEY_CHARS:
-        return [f"credential.secret: a private key of at most {MAX_PRIVATE_KEY_CHARS} characters"]
-    passphrase = credential.passphrase or None
-    if passphrase is not None and len(passphrase) > MAX_PASSPHRASE_CHARS:
-        return [f"credential.passphrase: at most {MAX_PASSPHRASE_CHARS} characters"]
-    try:
-        asyncssh.import_private_key(credential.secret, passphrase)
-    except (asyncssh.KeyImportError, asyncssh.KeyEncryptionError, ValueError) as err:
-        return [_private_key_problem(err)]
-    return []
-
-
-def _private_key_problem(err: Exception) -> str:
-    # asyncssh's messages never quote the key; ours do not either.
-    text = str(err).lower()
-    if "passphrase must be specified" in text:
-        return "credential.passphrase: required: the private key is encrypted"
-    if isinstance(err, asyncssh.KeyEncryptionError) or "decrypt" in text:
-        return "credential.passphrase: wrong passphrase for this private key"
-    return (
-        "credential.secret: not a private key asyncssh can read "
-        "(OpenSSH, PEM or PKCS#8 text, as in ~/.ssh/id_ed25519)"
-    )
