@@ -59,15 +59,28 @@ async def row_counts(platform: Platform, finished: set[str]) -> dict[str, int]:
     """The number of rows in each table, once nothing else writes: an accepted request
     may start a run a moment later (a verdict starts the classifier's learning), which
     then writes while the next request is judged. So first the outbox is drained and
-    every recorded run has finished (`finished` remembers those already seen ended)."""
-    await all_dispatched(platform.db)
+    every recorded run has finished, again until no new run appears (`finished`
+    remembers those already seen ended)."""
+    while await _new_runs_finished(platform, finished):
+        pass  # a run that ended may have written an event that starts another
+    # Counted in a transaction begun after the waits: one begun before them reads its own
+    # snapshot and misses what the runs wrote meanwhile (the learning run's model row).
     async with platform.db.read_session() as session:
-        runs = (await session.execute(text("SELECT run_id FROM workflow_runs"))).scalars()
-        for run_id in set(runs) - finished:
-            await eventually(lambda r=run_id: platform.finished_status(r), timeout=60)
-            finished.add(run_id)
         counts = (await session.execute(COUNT_ROWS)).one()
     return dict(zip(TABLES, counts, strict=True))
+
+
+async def _new_runs_finished(platform: Platform, finished: set[str]) -> bool:
+    """Drain the outbox, then wait for every run not yet seen ended; False when there
+    was none (nothing is left to write)."""
+    await all_dispatched(platform.db)
+    async with platform.db.read_session() as session:
+        runs = set((await session.execute(text("SELECT run_id FROM workflow_runs"))).scalars())
+    new = runs - finished
+    for run_id in new:
+        await eventually(lambda r=run_id: platform.finished_status(r), timeout=60)
+        finished.add(run_id)
+    return bool(new)
 
 
 @pytest.mark.parametrize("identity", IDENTITIES, ids=[i or "anonymous" for i in IDENTITIES])
