@@ -44,7 +44,6 @@ with workflow.unsafe.imports_passed_through():
         StepFailed,
         call_provider,
         notify_approval,
-        provider_call,
         record_outcome,
         rendered_command,
         rendered_params,
@@ -239,8 +238,16 @@ class RunbookSession:
         params = rendered_params(step.provider, values, step.name)
         self._rollbacks.register(step, values)
         state.attempts = 1
-        call = provider_call(self._input, self._state.incident_id, step.provider, params, step.name)
-        return {"results": await call_provider(call, step.retry, step.timeout_seconds)}
+        results = await call_provider(
+            self._input,
+            self._state.incident_id,
+            step.provider,
+            params,
+            name=step.name,
+            retry=step.retry,
+            timeout_seconds=step.timeout_seconds,
+        )
+        return {"results": results}
 
     def _values(self) -> dict[str, Any]:
         target = self._input.target
@@ -400,11 +407,16 @@ class RunbookSession:
         provider = ProviderPlan(
             type=self._input.ticket_system, connection=self._input.ticket_connection
         )
-        call = provider_call(
-            self._input, self._state.incident_id, provider, params, "ticket-update"
-        )
         try:
-            await call_provider(call, RetryPlan(maximum_attempts=3), 60.0)
+            await call_provider(
+                self._input,
+                self._state.incident_id,
+                provider,
+                params,
+                name="ticket-update",
+                retry=RetryPlan(maximum_attempts=3),
+                timeout_seconds=60.0,
+            )
         except StepFailed as failed:
             outcome.ticket_error = str(failed)
 

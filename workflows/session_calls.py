@@ -111,15 +111,19 @@ async def _command_activity(
     return outcome
 
 
-def provider_call(
+async def call_provider(
     session: SessionInput,
     incident_id: str | None,
     provider: ProviderPlan,
     params: dict[str, Any],
+    *,
     name: str,
-) -> ProviderCallInput:
+    retry: RetryPlan,
+    timeout_seconds: float,
+) -> Any:
+    """Call `provider` for the session as the step (or rollback) `name`; its results."""
     run_id = workflow.info().workflow_id
-    return ProviderCallInput(
+    call = ProviderCallInput(
         org=session.org_id,
         incident_id=incident_id,
         workflow_id=session.plan.id,
@@ -130,17 +134,14 @@ def provider_call(
         params=params,
         idempotency_key=f"{run_id}/{name}",
     )
-
-
-async def call_provider(call: ProviderCallInput, retry: RetryPlan, timeout_seconds: float) -> Any:
     try:
         return await workflow.execute_activity(
-            provider_activity(call.provider_type),
+            provider_activity(provider.type),
             call,
             start_to_close_timeout=timedelta(seconds=timeout_seconds),
             retry_policy=retry_policy(retry),
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-            summary=call.step,
+            summary=name,
         )
     except ActivityError as err:
         raise_if_cancelled(err)

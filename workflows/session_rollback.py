@@ -19,7 +19,6 @@ from workflows.session_calls import (
     StepFailed,
     call_provider,
     outcome_in,
-    provider_call,
     reason,
     rendered_command,
     rendered_params,
@@ -104,14 +103,15 @@ class Rollbacks:
                 )
                 return RollbackResult(step=step, status="undone", attempts=outcome.attempt)
             assert plan.provider is not None
-            call = provider_call(
+            await call_provider(
                 self._session,
                 self._incident_id,
                 plan.provider,
                 compensation.params or {},
-                f"{step}:rollback",
+                name=f"{step}:rollback",
+                retry=plan.retry,
+                timeout_seconds=plan.timeout_seconds,
             )
-            await call_provider(call, plan.retry, plan.timeout_seconds)
             return RollbackResult(step=step, status="undone", attempts=1)
         except ActivityError as err:
             last = outcome_in(err)
