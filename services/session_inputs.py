@@ -13,14 +13,10 @@ from dsl.runbook_plan import RunbookPlan
 from dsl.triggers import validate_inputs
 from store.sessions import NewSession
 from workflows.names import (
-    SA_INCIDENT,
-    SA_ORG,
-    SA_PLAN_HASH,
     SA_SESSION_STATUS,
-    SA_SEVERITY,
-    SA_WORKFLOW,
 )
 from workflows.session_models import SessionInput, TicketSystem
+from workflows.session_report import identity_attributes
 
 TICKET_SYSTEMS = get_args(TicketSystem)
 
@@ -70,13 +66,7 @@ def new_row(request: SessionInput, incident_id: str, request_key: str | None) ->
 
 
 def search_attributes(request: SessionInput, incident: Mapping[str, Any]) -> TypedSearchAttributes:
-    pairs: list[SearchAttributePair[str]] = [
-        SearchAttributePair(SA_ORG, request.org_id),
-        SearchAttributePair(SA_INCIDENT, str(incident["id"])),
-        SearchAttributePair(SA_WORKFLOW, request.plan.id),
-        SearchAttributePair(SA_PLAN_HASH, request.plan.plan_hash),
-        SearchAttributePair(SA_SESSION_STATUS, "running"),
-    ]
-    if incident.get("severity"):
-        pairs.append(SearchAttributePair(SA_SEVERITY, str(incident["severity"])))
-    return TypedSearchAttributes(pairs)
+    """What the workflow upserts first (its identity), and its status: a listing filtered
+    by them finds the session from its start."""
+    identity = [SearchAttributePair(u.key, u.value) for u in identity_attributes(request, incident)]
+    return TypedSearchAttributes([*identity, SearchAttributePair(SA_SESSION_STATUS, "running")])

@@ -7,6 +7,7 @@ and the record written onto the incident.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -78,7 +79,7 @@ def details(state: SessionState, approval: ApprovalPlan, undoing: str | None) ->
 
 
 def identity_attributes(
-    session: SessionInput, incident: dict[str, Any]
+    session: SessionInput, incident: Mapping[str, Any]
 ) -> list[SearchAttributeUpdate[Any]]:
     """The search attributes that find a session: org, runbook, plan, incident, severity."""
     updates: list[SearchAttributeUpdate[Any]] = [
