@@ -12,14 +12,12 @@ command, undoes what it changed and records the outcome. Terminating the workflo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from temporalio.client import (
     Client,
-    WorkflowExecution,
     WorkflowExecutionStatus,
 )
 from temporalio.common import WorkflowIDReusePolicy
@@ -50,6 +48,7 @@ from services.session_inputs import (
 )
 from services.session_lookup import FoundSession, find_session
 from services.session_preview import SessionPreview, preview_session
+from services.session_status import LiveStatus, live_status, live_statuses
 from services.session_target import resolve_target
 from services.session_views import SessionDetail, SessionSummary, StartedSession
 from services.temporal import ui_link
@@ -59,8 +58,6 @@ from store.db import Database
 from store.incidents import get_snapshot
 from store.sessions import RunbookSessionRecord
 from workflows.names import (
-    SA_PENDING_STEP,
-    SA_SESSION_STATUS,
     SESSION_WORKFLOW,
     STATE_QUERY,
 )
@@ -84,13 +81,6 @@ REQUEST_KEY_MEMO = "request_key"
 
 class WorkerUnavailableError(ServiceUnavailableError):
     """No worker answered a session's `state` query (the API answers 503)."""
-
-
-@dataclass(frozen=True)
-class _Live:
-    status: str
-    pending_step: str | None
-    temporal_status: str
 
 
 class SessionService:
@@ -286,43 +276,14 @@ class SessionService:
                     limit=page_size,
                     offset=page * page_size,
                 )
-            live = await self._live(org, rows)
+            live = await live_statuses(self._client, org, rows)
             summaries = [self._summary(row, live[row.session_id]) for row in rows]
             found += [s for s in summaries if status is None or s.status == status]
             if len(found) >= limit or len(rows) < page_size:
                 break
         return found[:limit]
 
-    async def _live(self, org: str, rows: Sequence[RunbookSessionRecord]) -> dict[str, _Live]:
-        """Each row's status from ONE visibility listing; a session the listing does not
-        show yet (visibility lags a start by a moment) is described on its own."""
-        if not rows:
-            return {}
-        ids = ", ".join(_literal(row.session_id) for row in rows)
-        query = (
-            f"WorkflowType = {_literal(SESSION_WORKFLOW)} AND FirelineOrg = {_literal(org)} "
-            f"AND WorkflowId IN ({ids})"
-        )
-        live = {
-            execution.id: _live_status(execution)
-            async for execution in self._client.list_workflows(query, page_size=len(rows))
-        }
-        for row in rows:
-            if row.session_id not in live:
-                live[row.session_id] = await self._described(row.session_id)
-        return live
-
-    async def _described(self, session_id: str) -> _Live:
-        try:
-            description = await self._client.get_workflow_handle(session_id).describe()
-        except RPCError as err:
-            if err.status != RPCStatusCode.NOT_FOUND:
-                raise
-            # Its history is gone (past the namespace's retention).
-            return _Live(status="unknown", pending_step=None, temporal_status="NOT_FOUND")
-        return _live_status(description)
-
-    def _summary(self, row: RunbookSessionRecord, live: _Live) -> SessionSummary:
+    def _summary(self, row: RunbookSessionRecord, live: LiveStatus) -> SessionSummary:
         return SessionSummary(
             session_id=row.session_id,
             incident_id=row.incident_id,
@@ -350,7 +311,7 @@ class SessionService:
     async def cancel(self, org: str, session_id: str) -> SessionDetail:
         """Ask the session to stop and roll back; the answer is its state right after."""
         found = await find_session(self._client, org, session_id)
-        status = _live_status(found.description).status
+        status = live_status(found.description).status
         # A session that reached its final status may still be recording its outcome.
         if not found.is_open or status in FINAL_STATUSES:
             raise ConflictError(f"session already {status}; nothing to cancel")
@@ -401,23 +362,3 @@ class SessionService:
 async def _incident(db: Database, org: str, incident_id: str) -> dict[str, Any]:
     async with db.read_session() as session:
         return jsonable(await get_snapshot(session, org, incident_id))
-
-
-# --- Temporal --------------------------------------------------------------------------------
-
-
-def _live_status(execution: WorkflowExecution) -> _Live:
-    """The session's status: its search attribute, unless the run ended without setting a
-    final one (terminated, timed out): then Temporal's own status says what happened."""
-    attributes = execution.typed_search_attributes
-    status = attributes.get(SA_SESSION_STATUS)
-    pending = attributes.get(SA_PENDING_STEP) or None
-    temporal = execution.status.name if execution.status else "UNKNOWN"
-    if execution.status != WorkflowExecutionStatus.RUNNING and status not in FINAL_STATUSES:
-        return _Live(status=temporal.lower(), pending_step=None, temporal_status=temporal)
-    return _Live(status=status or "running", pending_step=pending, temporal_status=temporal)
-
-
-def _literal(value: str) -> str:
-    """A string literal of Temporal's visibility query language."""
-    return "'" + value.replace("'", "''") + "'"
