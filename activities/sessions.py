@@ -22,9 +22,8 @@ from connectors.errors import ConnectorError
 from connectors.slack import SlackConnection, post_message
 from core.errors import FirelineError
 from store.enums import EventType, IncidentStatus
-from store.incidents import append_event, get_snapshot, list_events
+from store.incidents import append_event, get_snapshot, has_event
 from store.notifications import add_notification
-from store.records import StoredEvent
 from workflows.names import NOTIFY_APPROVAL_ACTIVITY, RECORD_OUTCOME_ACTIVITY
 from workflows.session_models import (
     ApprovalNotice,
@@ -57,8 +56,13 @@ class SessionActivities:
             snapshot = await get_snapshot(
                 session, record.org_id, record.incident_id, for_update=True
             )
-            events = await list_events(session, record.org_id, record.incident_id)
-            recorded = not any(_is_outcome_of(event, record.session_id) for event in events)
+            recorded = not await has_event(
+                session,
+                record.org_id,
+                record.incident_id,
+                type=EventType.PLAYBOOK_ACTION_EXECUTED,
+                actor=actor,
+            )
             if recorded:
                 await append_event(
                     session,
@@ -200,13 +204,6 @@ async def _follow_triage(
         },
         actor=f"session:{record.session_id}",
     )
-
-
-def _is_outcome_of(event: StoredEvent, session_id: str) -> bool:
-    if event.type != EventType.PLAYBOOK_ACTION_EXECUTED:
-        return False
-    details = event.payload.get("details") or {}
-    return isinstance(details, dict) and details.get("session_id") == session_id
 
 
 def _outcome_payload(record: OutcomeRecord) -> dict[str, Any]:

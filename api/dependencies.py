@@ -42,7 +42,7 @@ class TemporalUnavailableError(ServiceUnavailableError):
     """Answered with 503: the API is up but has not reached Temporal yet."""
 
 
-def get_app_state(request: Request) -> AppState:
+async def get_app_state(request: Request) -> AppState:
     state: AppState = request.app.state.fireline
     return state
 
@@ -61,40 +61,40 @@ def temporal_client(state: AppState) -> Client:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def get_incident_service(state: AppStateDep) -> IncidentService:
+async def get_incident_service(state: AppStateDep) -> IncidentService:
     return IncidentService(state.db)
 
 
-def get_timeline_service(state: AppStateDep) -> IncidentTimelineService:
+async def get_timeline_service(state: AppStateDep) -> IncidentTimelineService:
     return IncidentTimelineService(state.db)
 
 
-def get_evidence_service(state: AppStateDep) -> EvidenceService:
+async def get_evidence_service(state: AppStateDep) -> EvidenceService:
     return EvidenceService(state.db)
 
 
-def get_form_service(state: AppStateDep) -> FormService:
+async def get_form_service(state: AppStateDep) -> FormService:
     return FormService(state.db)
 
 
-def get_registry(state: AppStateDep) -> WorkflowRegistry:
+async def get_registry(state: AppStateDep) -> WorkflowRegistry:
     registry: WorkflowRegistry = state.registry
     return registry
 
 
-def get_run_service(state: AppStateDep) -> RunService:
+async def get_run_service(state: AppStateDep) -> RunService:
     return RunService(state.db, temporal_client(state), state.registry, state.settings)
 
 
-def get_session_stream(state: AppStateDep) -> SessionStream:
+async def get_session_stream(state: AppStateDep) -> SessionStream:
     return SessionStream(temporal_client(state))
 
 
-def get_notification_feed(state: AppStateDep) -> NotificationFeed:
+async def get_notification_feed(state: AppStateDep) -> NotificationFeed:
     return NotificationFeed(state.db)
 
 
-def get_ingest_service(state: AppStateDep) -> IngestService:
+async def get_ingest_service(state: AppStateDep) -> IngestService:
     return IngestService(
         state.db,
         max_stored_payload_bytes=state.settings.max_stored_payload_bytes,
@@ -103,45 +103,45 @@ def get_ingest_service(state: AppStateDep) -> IngestService:
     )
 
 
-def get_webhook_config_service(state: AppStateDep) -> WebhookConfigService:
+async def get_webhook_config_service(state: AppStateDep) -> WebhookConfigService:
     return WebhookConfigService(state.db, state.secrets, state.settings.resolved_public_url)
 
 
-def get_connection_service(state: AppStateDep) -> ConnectionService:
+async def get_connection_service(state: AppStateDep) -> ConnectionService:
     return ConnectionService(state.db, state.secrets)
 
 
-def get_org_settings_service(state: AppStateDep) -> OrgSettingsService:
+async def get_org_settings_service(state: AppStateDep) -> OrgSettingsService:
     return OrgSettingsService(state.db)
 
 
-def get_triage_settings_service(state: AppStateDep) -> TriageSettingsService:
+async def get_triage_settings_service(state: AppStateDep) -> TriageSettingsService:
     return TriageSettingsService(state.db)
 
 
-def get_triage_learner(state: AppStateDep) -> TriageLearner:
+async def get_triage_learner(state: AppStateDep) -> TriageLearner:
     return TriageLearner(state.db)
 
 
-def get_triage_service(state: AppStateDep) -> TriageService:
+async def get_triage_service(state: AppStateDep) -> TriageService:
     voters = TriageVoters(TriageLearner(state.db))  # the API only reads and records
     return TriageService(state.db, state.registry, TriageSettingsService(state.db), voters)
 
 
-def get_approval_service(state: AppStateDep) -> ApprovalService:
+async def get_approval_service(state: AppStateDep) -> ApprovalService:
     return ApprovalService(temporal_client(state), state.settings)
 
 
-def get_idempotency_service(state: AppStateDep) -> IdempotencyService:
+async def get_idempotency_service(state: AppStateDep) -> IdempotencyService:
     return IdempotencyService(state.db)
 
 
-def get_runbook_catalog(state: AppStateDep) -> RunbookCatalog:
+async def get_runbook_catalog(state: AppStateDep) -> RunbookCatalog:
     ranker = RunbookRanker(state.db, TriageSettingsService(state.db))
     return RunbookCatalog(state.db, state.registry, ranker)
 
 
-def get_ticket_service(
+async def get_ticket_service(
     state: AppStateDep,
     connections: Annotated[ConnectionService, Depends(get_connection_service)],
     catalog: Annotated[RunbookCatalog, Depends(get_runbook_catalog)],
@@ -149,7 +149,7 @@ def get_ticket_service(
     return TicketService(IncidentService(state.db), catalog, connections)
 
 
-def get_session_service(
+async def get_session_service(
     state: AppStateDep,
     connections: Annotated[ConnectionService, Depends(get_connection_service)],
     org_settings: Annotated[OrgSettingsService, Depends(get_org_settings_service)],
@@ -159,7 +159,7 @@ def get_session_service(
     )
 
 
-def get_webhook_service(
+async def get_webhook_service(
     state: AppStateDep,
     configs: Annotated[WebhookConfigService, Depends(get_webhook_config_service)],
     ingest: Annotated[IngestService, Depends(get_ingest_service)],
@@ -193,7 +193,7 @@ def charge_ingest(state: AppState, org_id: str) -> None:
     )
 
 
-def get_ingest_rate_limit(state: AppStateDep) -> Callable[[str], None]:
+async def get_ingest_rate_limit(state: AppStateDep) -> Callable[[str], None]:
     """`rate_limit(org_id)` in a handler: charge after authentication, before the body."""
 
     def rate_limit(org_id: str) -> None:

@@ -58,7 +58,7 @@ class SignInNeeded(Exception):
     """The page needs a signed-in person: go to /login."""
 
 
-def person(request: Request) -> Principal:
+async def person(request: Request) -> Principal:
     principal = signed_in(request)
     if principal is None:
         raise SignInNeeded

@@ -139,6 +139,24 @@ async def list_events(session: AsyncSession, org_id: str, incident_id: str) -> l
     return [to_record(StoredEvent, row) for row in (await session.scalars(statement)).all()]
 
 
+async def has_event(
+    session: AsyncSession, org_id: str, incident_id: str, *, type: EventType, actor: str
+) -> bool:
+    """Whether `actor` already appended an event of `type` to the incident (the database
+    filters: an incident with many events costs no more than one with few)."""
+    statement = (
+        select(IncidentEventModel.seq)
+        .where(
+            IncidentEventModel.org_id == org_id,
+            IncidentEventModel.incident_id == incident_id,
+            IncidentEventModel.type == type.value,
+            IncidentEventModel.actor == actor,
+        )
+        .limit(1)
+    )
+    return (await session.scalar(statement)) is not None
+
+
 async def rebuild_all(session: AsyncSession) -> RebuildResult:
     """Recompute every snapshot (all orgs) from its events; rewrite rows that differ."""
     keys = (

@@ -12,7 +12,7 @@ from core.errors import ConflictError, NotFoundError
 from store import timeline
 from store.db import Database
 from store.enums import EventType
-from store.incidents import append_event, get_snapshot, list_events
+from store.incidents import append_event, get_snapshot, has_event, list_events
 from store.models import IncidentEventModel, IncidentModel, IncidentSignalModel, OutboxModel
 from tests.store.helpers import append, count_rows, create_incident
 
@@ -136,3 +136,19 @@ async def test_two_engines_on_one_sqlite_file_write_concurrently(db: Database) -
     async with db.read_session() as session:
         assert (await get_snapshot(session, "acme", incident_id)).last_seq == 21
         assert await count_rows(session, IncidentModel) == 1
+
+
+async def test_has_event_looks_for_that_type_by_that_actor_on_that_incident(db: Database) -> None:
+    incident_id = await create_incident(db)
+    other_incident = await create_incident(db)
+    await append(db, "acme", incident_id, EventType.NOTE_ADDED, {"text": "by the tester"})
+
+    async def has(org: str, incident: str, type: EventType, actor: str) -> bool:
+        async with db.read_session() as session:
+            return await has_event(session, org, incident, type=type, actor=actor)
+
+    assert await has("acme", incident_id, EventType.NOTE_ADDED, "tester")
+    assert not await has("acme", incident_id, EventType.NOTE_ADDED, "someone-else")
+    assert not await has("acme", incident_id, EventType.TAG_ADDED, "tester")
+    assert not await has("acme", other_incident, EventType.NOTE_ADDED, "tester")
+    assert not await has("other-org", incident_id, EventType.NOTE_ADDED, "tester")

@@ -179,12 +179,18 @@ async def test_a_retried_record_outcome_adds_no_second_notification(ts_rig: Sess
     again = await env.run(activities.record_outcome, record)  # as Temporal retries it
 
     assert (first.recorded, again.recorded) == (True, False)
-    [note] = await ts_rig.notifications()
+    other = record.model_copy(update={"session_id": f"{ORG}:{incident['id']}:runbook:fails:2"})
+    assert (await env.run(activities.record_outcome, other)).recorded  # its own outcome
+    [note] = [n for n in await ts_rig.notifications() if n.source == record.session_id]
     assert note.title == "Runbook session rolled back" and note.severity == "error"
     assert note.message == record.summary and note.source == record.session_id
     assert note.links == expected_links(record.session_id, incident["id"])
     events = await ts_rig.events(incident["id"])
-    assert [e.type for e in events].count(EventType.PLAYBOOK_ACTION_EXECUTED) == 1
+    outcomes = [e for e in events if e.type == EventType.PLAYBOOK_ACTION_EXECUTED]
+    assert [e.payload["details"]["session_id"] for e in outcomes] == [
+        record.session_id,
+        other.session_id,
+    ]
 
 
 async def test_approval_notices_are_posted_to_slack_when_configured(
