@@ -28,7 +28,10 @@ class BodySizeLimit:
 
     A declared Content-Length over the limit is answered at once, unread. A body without
     one (chunked) is counted as it arrives; once over, the app's `receive` raises, whatever
-    the app answers is dropped and the client gets the 413 instead.
+    the app answers is dropped and the client gets the 413 instead. That 413 keeps the
+    connection open: the server drops the rest of the body unread and unkept, so a client
+    still sending gets the answer rather than a reset (uvicorn closes an idle connection
+    after its keep-alive timeout).
     `setting_names` (path -> environment variable) names the setting in the message.
     """
 
@@ -54,7 +57,8 @@ class BodySizeLimit:
         setting = self.setting_names.get(path, DEFAULT_SETTING)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _send_413(send, f"request body is {declared} bytes; {_limit(limit, setting)}")
+            message = f"request body is {declared} bytes; {_limit(limit, setting)}"
+            await _send_413(send, message, close=True)
             return
         counter = _Counter(limit)
         try:
@@ -66,7 +70,7 @@ class BodySizeLimit:
                 raise
         if counter.exceeded and not counter.response_started:
             received = f"request body is over the limit ({counter.received} bytes received)"
-            await _send_413(send, f"{received}; {_limit(limit, setting)}")
+            await _send_413(send, f"{received}; {_limit(limit, setting)}", close=False)
 
 
 def _counting(receive: Receive, counter: _Counter) -> Receive:
@@ -109,17 +113,13 @@ def _limit(limit: int, setting: str) -> str:
     return f"the limit is {limit} bytes ({setting})"
 
 
-async def _send_413(send: Send, detail: str) -> None:
+async def _send_413(send: Send, detail: str, *, close: bool) -> None:
     body = json.dumps({"detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})
