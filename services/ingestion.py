@@ -153,8 +153,9 @@ class _Known:
     """A key's incident and what its source said last, as this transaction sees them."""
 
     incident_id: str
-    last_state: dict[str, Any] | None  # None: claimed here, the incident is not created yet
+    last_state: dict[str, Any]
     signal_keys: list[str]
+    creation: IngestPlan | None = None  # claimed here: the plan of the incident it opens
 
 
 class _Batch:
@@ -170,46 +171,55 @@ class _Batch:
         self._bundles: dict[str, tuple[str, BundleContent]] = {}  # id -> (incident, content)
 
     async def run(self, incidents: Sequence[GenericIncident]) -> list[IngestOutcome]:
+        firsts: dict[tuple[str, str], GenericIncident] = {}
+        for incident in incidents:
+            firsts.setdefault(_key(incident), incident)
         # Sorted: two batches sharing keys lock them in the same order, never deadlock.
-        for key in sorted({_key(incident) for incident in incidents}):
-            self._known[key] = await self._lock_or_claim(*key)
+        for key in sorted(firsts):
+            self._known[key] = await self._claim_or_lock(firsts[key])
         outcomes = [await self._ingest(incident) for incident in incidents]
         await self._store_bundles()
         return outcomes
 
-    async def _lock_or_claim(self, source_type: str, source_ref: str) -> _Known:
+    async def _claim_or_lock(self, first: GenericIncident) -> _Known:
+        """Claim the key for a new incident, stating what `first` says (one statement for
+        a new key), else lock the row another delivery claimed.
+
+        On PostgreSQL a claim racing another transaction's uncommitted claim of the same
+        key waits for it: once that one commits the claim finds the key taken, and the
+        lock then sees that row, so two first deliveries never open two incidents."""
+        source_type, source_ref = _key(first)
+        plan = plan_creation(first)
+        state = merged_state({}, source_state(first))
+        incident_id = new_id("inc")
+        claimed = await sources.claim(
+            self._session,
+            org_id=self._org_id,
+            source_type=source_type,
+            source_ref=source_ref,
+            incident_id=incident_id,
+            last_state=state,
+            signal_keys=plan.signal_keys,
+            now=self._now,
+        )
+        if claimed:
+            return _Known(incident_id, state, list(plan.signal_keys), creation=plan)
         found = await sources.get(
             self._session, self._org_id, source_type, source_ref, for_update=True
         )
         if found is None:
-            incident_id = new_id("inc")
-            claimed = await sources.claim(
-                self._session,
-                org_id=self._org_id,
-                source_type=source_type,
-                source_ref=source_ref,
-                incident_id=incident_id,
-                now=self._now,
-            )
-            if claimed:
-                return _Known(incident_id, None, [])
-            # Another transaction committed the key while we waited on its insert.
-            found = await sources.get(
-                self._session, self._org_id, source_type, source_ref, for_update=True
-            )
-            if found is None:
-                raise RuntimeError(f"ingestion key {source_type} {source_ref} vanished")
+            raise RuntimeError(f"ingestion key {source_type} {source_ref} vanished")
         return _Known(found.incident_id, dict(found.last_state), list(found.signal_keys))
 
     async def _ingest(self, incident: GenericIncident) -> IngestOutcome:
         known = self._known[_key(incident)]
-        if known.last_state is None:
-            plan = plan_creation(incident)
-        else:
+        plan, new_incident = known.creation, known.creation is not None
+        if plan is None:
             snapshot = await incident_store.get_snapshot(
                 self._session, self._org_id, known.incident_id, for_update=True
             )
             plan = plan_update(incident, known.last_state, known.signal_keys, snapshot)
+        known.creation = None  # the key's next delivery in this batch updates it
         stored: list[StoredEvent] = []
         if plan.events:
             stored = await incident_store.append_events(
@@ -218,9 +228,10 @@ class _Batch:
                 incident_id=known.incident_id,
                 events=plan.events,
                 actor=self._actor,
-                new_incident=known.last_state is None,
+                new_incident=new_incident,
             )
-        await self._remember(incident, known, plan)
+        if not new_incident:  # a claim already stated what the first delivery says
+            await self._remember(incident, known, plan)
         bundle = bundle_content(incident)
         if bundle is not None:
             self._bundles.setdefault(bundle.bundle_id, (known.incident_id, bundle))
@@ -259,7 +270,7 @@ class _Batch:
 
     async def _remember(self, incident: GenericIncident, known: _Known, plan: IngestPlan) -> None:
         """Write what the source said, when it said something new (a repeat writes nothing)."""
-        state = merged_state(known.last_state or {}, source_state(incident))
+        state = merged_state(known.last_state, source_state(incident))
         signal_keys = known.signal_keys + plan.signal_keys
         if state == known.last_state and signal_keys == known.signal_keys:
             return

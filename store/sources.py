@@ -48,9 +48,11 @@ async def claim(
     source_type: str,
     source_ref: str,
     incident_id: str,
+    last_state: dict[str, Any],
+    signal_keys: list[str],
     now: datetime,
 ) -> bool:
-    """Insert the key for `incident_id`, with an empty state; False when it exists.
+    """Insert the key for `incident_id` with what its source says; False when it exists.
 
     On PostgreSQL an INSERT racing another transaction's uncommitted insert of the same
     key waits for it: once that one commits this returns False, and `get` then sees its
@@ -63,8 +65,8 @@ async def claim(
             source_type=source_type,
             source_ref=source_ref,
             incident_id=incident_id,
-            last_state={},
-            signal_keys=[],
+            last_state=last_state,
+            signal_keys=signal_keys,
             created_at=now,
             updated_at=now,
         )

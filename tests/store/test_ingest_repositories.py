@@ -12,7 +12,9 @@ from store.db import Database
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
 
-async def claim(db: Database, org_id: str, ref: str, incident_id: str) -> bool:
+async def claim(
+    db: Database, org_id: str, ref: str, incident_id: str, state: dict[str, str] | None = None
+) -> bool:
     async with db.session() as session:
         return await sources.claim(
             session,
@@ -20,20 +22,27 @@ async def claim(db: Database, org_id: str, ref: str, incident_id: str) -> bool:
             source_type="PAGERDUTY",
             source_ref=ref,
             incident_id=incident_id,
+            last_state=state or {"status": "triggered"},
+            signal_keys=[f"{incident_id}-signal"],
             now=T0,
         )
 
 
 async def test_a_key_is_claimed_once_per_org(db: Database) -> None:
     assert await claim(db, "acme", "P1", "inc_a") is True
-    assert await claim(db, "acme", "P1", "inc_b") is False
+    assert await claim(db, "acme", "P1", "inc_b", {"status": "resolved"}) is False
     assert await claim(db, "globex", "P1", "inc_c") is True
 
     async with db.read_session() as session:
         ours = await sources.get(session, "acme", "PAGERDUTY", "P1")
         missing = await sources.get(session, "acme", "DATADOG", "P1")
     assert ours is not None and missing is None
-    assert (ours.incident_id, ours.last_state, ours.signal_keys) == ("inc_a", {}, [])
+    # The second claim changed nothing: the first one's incident and state stand.
+    assert (ours.incident_id, ours.last_state, ours.signal_keys) == (
+        "inc_a",
+        {"status": "triggered"},
+        ["inc_a-signal"],
+    )
     assert (ours.created_at, ours.updated_at) == (T0, T0)
 
 
@@ -63,7 +72,7 @@ async def test_save_state_replaces_the_state_of_one_key(db: Database) -> None:
     async with db.read_session() as session:
         theirs = await sources.list_for_incident(session, "globex", "inc_c")
         not_ours = await sources.list_for_incident(session, "acme", "inc_c")
-    assert [(s.last_state, s.updated_at) for s in theirs] == [({}, T0)]
+    assert [(s.last_state, s.updated_at) for s in theirs] == [({"status": "triggered"}, T0)]
     assert not_ours == []
 
 
