@@ -1,9 +1,9 @@
 """The runbook session: prechecks -> steps -> postchecks -> verification, one workflow.
 
-- Approvals wait durably. A decision arrives through the `decide` Update (validated, so
-  the caller is refused at once) or the `approve` / `reject` Signals (a refused signal is
-  kept in `state.refusals`); the rules are in `session_approvals`. An unanswered request
-  escalates (or is rejected) on timeout.
+- Approvals wait durably (`session_approvals`). A decision arrives through the `decide`
+  Update (validated, so the caller is refused at once) or the `approve` / `reject`
+  Signals (a refused signal is kept in `state.refusals`). An unanswered request escalates
+  (or is rejected) on timeout.
 - Every step with a rollback pushes its compensation BEFORE it runs. On a failed step or
   postcheck, a rejection, an approval timeout or a cancel request, the compensations run
   in reverse order (`session_rollback`).
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -39,11 +38,10 @@ with workflow.unsafe.imports_passed_through():
         STATE_QUERY,
     )
     from workflows.render_context import incident_view
-    from workflows.session_approvals import TIMEOUT_APPROVER, Decisions
+    from workflows.session_approvals import ApprovalWait, Decisions
     from workflows.session_calls import (
         StepFailed,
         call_provider,
-        notify_approval,
         record_outcome,
         rendered_command,
         rendered_params,
@@ -54,12 +52,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.session_checks import failed_confidence, verify
     from workflows.session_models import (
         ApprovalDecision,
-        ApprovalNotice,
         CommandRequest,
         DecisionResult,
-        NoticeKind,
         OutcomeResult,
-        PendingApproval,
         SessionInput,
         SessionOutcome,
         SessionState,
@@ -107,6 +102,7 @@ class RunbookSession:
         )
         self._rollbacks = Rollbacks(request, self._state.incident_id)
         self._decisions = Decisions(self._state)
+        self._approvals = ApprovalWait(request, self._state, self._decisions, self._publish)
 
     # --- the surface the API calls ------------------------------------------------------
 
@@ -263,23 +259,7 @@ class RunbookSession:
     # --- approvals ----------------------------------------------------------------------
 
     async def _await_approval(self, step: RunbookStepPlan, state: StepState) -> None:
-        approval = self._plan.approval
-        roles = list(approval.roles)
-        command = self._what_runs(step)
-        decided = await self._wait_for_decision(
-            step.name, roles, approval.timeout_seconds, "approval_requested", command
-        )
-        if not decided and approval.on_timeout == "escalate":
-            roles = list(dict.fromkeys([*roles, *approval.escalate_to]))
-            wait = approval.escalation_timeout_seconds or approval.timeout_seconds
-            decided = await self._wait_for_decision(
-                step.name, roles, wait, "approval_escalated", command
-            )
-        if not decided:
-            self._decisions.apply(step.name, False, TIMEOUT_APPROVER, "no decision in time")
-        self._state.pending = None
-        self._state.status = "running"
-        decision, note = self._decisions.of(step.name)
+        decision, note = await self._approvals.decision(step.name, self._what_runs(step))
         state.approved_by = decision.approver
         state.approval_note = note
         if not decision.approved:
@@ -298,46 +278,6 @@ class RunbookSession:
             return rendered_command(step.run, self._values(), f"{step.name}.run")
         except StepFailed as failed:
             return str(failed)
-
-    async def _wait_for_decision(
-        self, step: str, roles: list[str], seconds: float, kind: NoticeKind, command: str
-    ) -> bool:
-        now = workflow.now()
-        deadline = now + timedelta(seconds=seconds)
-        previous = self._state.pending
-        self._state.pending = PendingApproval(
-            step=step,
-            roles=roles,
-            requested_at=previous.requested_at if previous else now,
-            deadline=deadline,
-            escalated=kind == "approval_escalated",
-            command=command,
-        )
-        self._state.status = "waiting_approval"
-        self._step_state(step).status = "waiting_approval"
-        self._publish()
-        await notify_approval(
-            ApprovalNotice(
-                kind=kind,
-                session_id=self._input.session_id,
-                org_id=self._input.org_id,
-                incident_id=self._state.incident_id,
-                runbook=self._plan.name,
-                step=step,
-                roles=roles,
-                deadline=deadline,
-            )
-        )
-        remaining = (deadline - workflow.now()).total_seconds()
-        try:
-            await workflow.wait_condition(
-                lambda: step in self._decisions,
-                timeout=max(remaining, 0.001),
-                timeout_summary=f"approval of {step}",
-            )
-        except TimeoutError:
-            return step in self._decisions
-        return True
 
     # --- the end: verification, rollback, recording -------------------------------------
 

@@ -1,17 +1,23 @@
-"""The decisions taken on a runbook session's steps, and whether one can be taken.
+"""A runbook session's approvals: waiting for one, the decisions taken, and whether one
+can be taken.
 
-The same rules answer the `decide` Update (refused at once, with the error type the API
-maps to a status) and the `approve` / `reject` Signals (a refusal is kept in the state).
-Workflow code, like the session that owns it.
+A step's request notifies its approvers and waits durably; an unanswered request
+escalates (or is rejected) on timeout. The same rules answer the `decide` Update
+(refused at once, with the error type the API maps to a status) and the `approve` /
+`reject` Signals (a refusal is kept in the state). Workflow code, like the session that
+owns it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from dsl.runbook_plan import ApprovalPlan
+from workflows.session_calls import notify_approval
 from workflows.session_models import (
     ALREADY_DECIDED,
     FINAL_STATUSES,
@@ -21,8 +27,12 @@ from workflows.session_models import (
     SELF_APPROVAL,
     SESSION_OVER,
     ApprovalDecision,
+    ApprovalNotice,
     DecisionResult,
+    NoticeKind,
+    PendingApproval,
     Refusal,
+    SessionInput,
     SessionState,
     SignalDecision,
 )
@@ -82,6 +92,81 @@ class Decisions:
 
     def _refusal(self, step: str, approver: str, roles: Sequence[str]) -> tuple[str, str] | None:
         return refusal(step, approver, roles, state=self._state, decisions=self._results)
+
+
+class ApprovalWait:
+    """Asks for a step's approval and waits for the decision, escalating on timeout."""
+
+    def __init__(
+        self,
+        session: SessionInput,
+        state: SessionState,
+        decisions: Decisions,
+        publish: Callable[[], None],
+    ) -> None:
+        self._session = session
+        self._state = state
+        self._decisions = decisions
+        self._publish = publish
+
+    async def decision(self, step: str, command: str) -> tuple[DecisionResult, str | None]:
+        """The decision on `step` and its note; a rejection by timeout when none came."""
+        approval: ApprovalPlan = self._session.plan.approval
+        roles = list(approval.roles)
+        decided = await self._wait(
+            step, roles, approval.timeout_seconds, "approval_requested", command
+        )
+        if not decided and approval.on_timeout == "escalate":
+            roles = list(dict.fromkeys([*roles, *approval.escalate_to]))
+            wait = approval.escalation_timeout_seconds or approval.timeout_seconds
+            decided = await self._wait(step, roles, wait, "approval_escalated", command)
+        if not decided:
+            self._decisions.apply(step, False, TIMEOUT_APPROVER, "no decision in time")
+        self._state.pending = None
+        self._state.status = "running"
+        return self._decisions.of(step)
+
+    async def _wait(
+        self, step: str, roles: list[str], seconds: float, kind: NoticeKind, command: str
+    ) -> bool:
+        now = workflow.now()
+        deadline = now + timedelta(seconds=seconds)
+        previous = self._state.pending
+        self._state.pending = PendingApproval(
+            step=step,
+            roles=roles,
+            requested_at=previous.requested_at if previous else now,
+            deadline=deadline,
+            escalated=kind == "approval_escalated",
+            command=command,
+        )
+        self._state.status = "waiting_approval"
+        step_state = self._state.step(step)
+        assert step_state is not None, step
+        step_state.status = "waiting_approval"
+        self._publish()
+        await notify_approval(
+            ApprovalNotice(
+                kind=kind,
+                session_id=self._session.session_id,
+                org_id=self._session.org_id,
+                incident_id=self._state.incident_id,
+                runbook=self._session.plan.name,
+                step=step,
+                roles=roles,
+                deadline=deadline,
+            )
+        )
+        remaining = (deadline - workflow.now()).total_seconds()
+        try:
+            await workflow.wait_condition(
+                lambda: step in self._decisions,
+                timeout=max(remaining, 0.001),
+                timeout_summary=f"approval of {step}",
+            )
+        except TimeoutError:
+            return step in self._decisions
+        return True
 
 
 def refusal(
