@@ -5,10 +5,12 @@ SQLite, a Temporal dev server), beside a hand-written Temporal gate (bench/gate_
 one Update, then one activity) run by its own worker process in the same run:
 
 - latency: N sessions wait for approval of a step that runs `date +%s.%N`; each is
-  approved over HTTP (`POST /v1/sessions/{id}/steps/stamp/approve`), one after the other.
-  Reported: the approve call's round trip, and from the call returning (and from it
-  being sent) to the step's command starting, p50/p99. The baseline's figures are the
-  same for a bare `execute_update` and its activity starting.
+  approved over HTTP (`POST /v1/sessions/{id}/steps/stamp/approve`), twice over: back to
+  back (each approval as soon as the previous call returned, while the previous session
+  still runs its step and records its outcome), then one at a time (each once the
+  previous session has ended). Reported: the approve call's round trip, and from the call
+  returning (and from it being sent) to the step's command starting, p50/p99. The
+  baseline's figures are the same for a bare `execute_update` and its activity starting.
 - memory: the resident memory of each worker process before and after M more workflows
   wait (sessions waiting for approval; baseline gates waiting for their Update).
 
@@ -149,12 +151,24 @@ def _waiting_sessions() -> str:
     )
 
 
-async def fireline_latency(api: FirelineApi, client: Client, incident: str, n: int) -> Latencies:
+async def fireline_latency(
+    api: FirelineApi, client: Client, incident: str, n: int, *, spaced: bool
+) -> Latencies:
     sessions = await api.start_sessions(incident, n)
     await _wait_count(client, _waiting_sessions(), n)
-    calls = [await api.approve(session) for session in sessions]
-    stamps = [await api.stamp(session) for session in sessions]
-    return _latencies("fireline HTTP approve", calls, stamps)
+    calls, stamps = [], []
+    for session in sessions:
+        calls.append(await api.approve(session))
+        if spaced:  # the next approval waits until this session has ended
+            stamps.append(await api.stamp(session))
+            await client.get_workflow_handle(session).result()
+    if not spaced:
+        stamps = [await api.stamp(session) for session in sessions]
+    return _latencies(f"fireline HTTP approve, {_mode(spaced)}", calls, stamps)
+
+
+def _mode(spaced: bool) -> str:
+    return "one at a time" if spaced else "back to back"
 
 
 async def baseline_gates(client: Client, queue: str, count: int) -> list[WorkflowHandle[Any, Any]]:
@@ -173,15 +187,17 @@ async def _waiting(handle: WorkflowHandle[Any, Any]) -> bool:
     return description.raw_description.workflow_execution_info.history_length >= 4
 
 
-async def baseline_latency(client: Client, queue: str, n: int) -> Latencies:
+async def baseline_latency(client: Client, queue: str, n: int, *, spaced: bool) -> Latencies:
     handles = await baseline_gates(client, queue, n)
     calls = []
     for handle in handles:
         sent = time.time()
         await handle.execute_update(APPROVE)
         calls.append((sent, time.time()))
+        if spaced:
+            await handle.result()
     stamps = [float(await handle.result()) for handle in handles]
-    return _latencies("hand-written Temporal Update", calls, stamps)
+    return _latencies(f"hand-written Temporal Update, {_mode(spaced)}", calls, stamps)
 
 
 def _latencies(name: str, calls: list[tuple[float, float]], stamps: list[float]) -> Latencies:
@@ -213,16 +229,23 @@ async def main(latency_runs: int, waiting: int) -> None:
                 await wait_up(http, "/healthz")
                 api = FirelineApi(http)
                 incident = await api.incident()
-                print(f"latency: {latency_runs} approvals per side ...", flush=True)
-                ours = await fireline_latency(api, client, incident, latency_runs)
-                theirs = await baseline_latency(client, baseline_queue, latency_runs)
+                pairs = []
+                for spaced in (False, True):
+                    print(f"latency: {latency_runs} approvals per side, {_mode(spaced)} ...")
+                    ours = await fireline_latency(
+                        api, client, incident, latency_runs, spaced=spaced
+                    )
+                    theirs = await baseline_latency(
+                        client, baseline_queue, latency_runs, spaced=spaced
+                    )
+                    pairs.append((ours, theirs))
                 print(f"memory: {waiting} waiting workflows per side ...", flush=True)
                 memory = await _memory(api, client, incident, worker.pid, waiting)
                 base_memory = await _baseline_memory(
                     client, baseline_queue, gate_worker.pid, waiting
                 )
     await env.shutdown()
-    _report(ours, theirs, memory, base_memory, waiting)
+    _report(pairs, memory, base_memory, waiting)
 
 
 async def _memory(api: FirelineApi, client: Client, incident: str, pid: int, n: int) -> int:
@@ -239,19 +262,22 @@ async def _baseline_memory(client: Client, queue: str, pid: int, n: int) -> int:
 
 
 def _report(
-    ours: Latencies, theirs: Latencies, memory: int, base_memory: int, waiting: int
+    pairs: list[tuple[Latencies, Latencies]], memory: int, base_memory: int, waiting: int
 ) -> None:
-    for side in (ours, theirs):
-        print(side.name)
-        print(side.line("approve call round trip", side.round_trip))
-        print(side.line("call returned -> activity started", side.after_return))
-        print(side.line("call sent -> activity started", side.after_send))
-    for label, values in (("round trip", "round_trip"), ("sent -> started", "after_send")):
-        mine, base = getattr(ours, values), getattr(theirs, values)
-        print(
-            f"ratio {label}: p50 {percentile(mine, 0.5) / percentile(base, 0.5):.1f}x"
-            f"   p99 {percentile(mine, 0.99) / percentile(base, 0.99):.1f}x"
-        )
+    for ours, theirs in pairs:
+        for side in (ours, theirs):
+            print(side.name)
+            print(side.line("approve call round trip", side.round_trip))
+            print(side.line("call returned -> activity started", side.after_return))
+            print(side.line("call sent -> activity started", side.after_send))
+    for ours, theirs in pairs:
+        mode = ours.name.split(", ")[-1]
+        for label, values in (("round trip", "round_trip"), ("sent -> started", "after_send")):
+            mine, base = getattr(ours, values), getattr(theirs, values)
+            print(
+                f"ratio {label}, {mode}: p50 {percentile(mine, 0.5) / percentile(base, 0.5):.1f}x"
+                f"   p99 {percentile(mine, 0.99) / percentile(base, 0.99):.1f}x"
+            )
     mib = 1024 * 1024
     print(
         f"worker memory for {waiting} waiting: fireline +{memory / mib:.1f} MiB "
