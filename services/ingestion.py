@@ -171,13 +171,18 @@ class _Batch:
         self._bundles: dict[str, tuple[str, BundleContent]] = {}  # id -> (incident, content)
 
     async def run(self, incidents: Sequence[GenericIncident]) -> list[IngestOutcome]:
+        # Worked out before the first statement, which takes SQLite's only writer.
+        bundles = [bundle_content(incident) for incident in incidents]
         firsts: dict[tuple[str, str], GenericIncident] = {}
         for incident in incidents:
             firsts.setdefault(_key(incident), incident)
         # Sorted: two batches sharing keys lock them in the same order, never deadlock.
         for key in sorted(firsts):
             self._known[key] = await self._claim_or_lock(firsts[key])
-        outcomes = [await self._ingest(incident) for incident in incidents]
+        outcomes = [
+            await self._ingest(incident, bundle)
+            for incident, bundle in zip(incidents, bundles, strict=True)
+        ]
         await self._store_bundles()
         return outcomes
 
@@ -211,7 +216,9 @@ class _Batch:
             raise RuntimeError(f"ingestion key {source_type} {source_ref} vanished")
         return _Known(found.incident_id, dict(found.last_state), list(found.signal_keys))
 
-    async def _ingest(self, incident: GenericIncident) -> IngestOutcome:
+    async def _ingest(
+        self, incident: GenericIncident, bundle: BundleContent | None
+    ) -> IngestOutcome:
         known = self._known[_key(incident)]
         plan, new_incident = known.creation, known.creation is not None
         if plan is None:
@@ -232,7 +239,6 @@ class _Batch:
             )
         if not new_incident:  # a claim already stated what the first delivery says
             await self._remember(incident, known, plan)
-        bundle = bundle_content(incident)
         if bundle is not None:
             self._bundles.setdefault(bundle.bundle_id, (known.incident_id, bundle))
         return IngestOutcome(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,7 @@ from core.ids import utcnow
 from store import outbox, timeline
 from store.enums import EventType
 from store.models import IncidentEventModel, IncidentModel
-from store.projection import Snapshot, apply_event, replay
+from store.projection import Snapshot, apply_event_in_place, replay
 from store.records import IncidentSnapshot, RebuildResult, StoredEvent
 from store.rows import row_values, to_record
 from store.sql import affected_rows
@@ -59,8 +60,8 @@ async def append_events(
     `new_incident`: the caller made `incident_id` just now, so there is nothing to read.
     """
     row = None if new_incident else await _snapshot_row(session, org_id, incident_id, lock=True)
-    snapshot = row_values(row) if row else None
-    before = snapshot
+    before = row_values(row) if row else None
+    snapshot = copy.deepcopy(before)  # the row keeps its own values: a change must show
     last_seq = row.last_seq if row else 0
     stored: list[StoredEvent] = []
     for type, payload in events:
@@ -75,7 +76,7 @@ async def append_events(
             actor=actor,
         )
         session.add(IncidentEventModel(**vars(event)))
-        snapshot = apply_event(snapshot, event)
+        snapshot = apply_event_in_place(snapshot, event)
         session.add_all(timeline.event_rows(event, snapshot))
         outbox.enqueue(session, event, snapshot["status"] if snapshot else None)
         stored.append(event)

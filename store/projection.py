@@ -53,24 +53,30 @@ class EventLike(Protocol):
 
 def apply_event(snapshot: Snapshot | None, event: EventLike) -> Snapshot:
     """Return the snapshot after `event`; the input is never modified."""
+    return apply_event_in_place(copy.deepcopy(snapshot), event)
+
+
+def apply_event_in_place(snapshot: Snapshot | None, event: EventLike) -> Snapshot:
+    """The snapshot after `event`, made by changing `snapshot`: for a caller that owns
+    it (copying the whole snapshot for every event of a batch is work done while the
+    database's writer is held)."""
     if event.type == EventType.CREATED:
         if snapshot is not None:
             raise ValueError(f"incident {event.incident_id} already exists")
-        result = _created(event)
+        snapshot = _created(event)
     else:
         if snapshot is None:
             raise ValueError(f"{event.type} for unknown incident {event.incident_id}")
-        result = copy.deepcopy(snapshot)
-        _APPLIERS[EventType(event.type)](result, event)
-    result["updated_at"] = event.ts
-    result["last_seq"] = event.seq
-    return result
+        _APPLIERS[EventType(event.type)](snapshot, event)
+    snapshot["updated_at"] = event.ts
+    snapshot["last_seq"] = event.seq
+    return snapshot
 
 
 def replay(events: Iterable[EventLike]) -> Snapshot | None:
     snapshot: Snapshot | None = None
     for event in events:
-        snapshot = apply_event(snapshot, event)
+        snapshot = apply_event_in_place(snapshot, event)
     return snapshot
 
 

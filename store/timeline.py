@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.base import Base
 from store.enums import EventType
-from store.projection import EventLike, Snapshot, apply_event
+from store.projection import EventLike, Snapshot, apply_event_in_place
 from store.rows import row_values
 from store.timeline_models import (
     IncidentActionModel,
@@ -90,7 +90,7 @@ async def rebuild(
     expected: list[Base] = []
     snapshot: Snapshot | None = None
     for event in events:
-        snapshot = apply_event(snapshot, event)
+        snapshot = apply_event_in_place(snapshot, event)
         expected += event_rows(event, snapshot)
     changed = False
     for table in _EVENT_ROW_TABLES:
