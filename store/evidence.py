@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import EvidenceBundleModel
 from store.rows import to_record
-from store.sql import upsert_insert
+from store.sql import insert_if_absent
 
 __all__ = ["EvidenceBundle", "add_if_absent", "get"]
 
@@ -41,22 +41,15 @@ async def add_if_absent(
     now: datetime,
 ) -> bool:
     """Insert the bundle in the caller's transaction; False when the org has it already."""
-    statement = (
-        upsert_insert(session, EvidenceBundleModel)
-        .values(
-            org_id=org_id,
-            bundle_id=bundle_id,
-            incident_id=incident_id,
-            evidence=evidence,
-            source_payload=source_payload,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(
-            index_elements=[EvidenceBundleModel.org_id, EvidenceBundleModel.bundle_id]
-        )
-        .returning(EvidenceBundleModel.bundle_id)
-    )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    values = {
+        "org_id": org_id,
+        "bundle_id": bundle_id,
+        "incident_id": incident_id,
+        "evidence": evidence,
+        "source_payload": source_payload,
+        "created_at": now,
+    }
+    return await insert_if_absent(session, EvidenceBundleModel, ("org_id", "bundle_id"), values)
 
 
 async def get(session: AsyncSession, org_id: str, bundle_id: str) -> EvidenceBundle | None:

@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import IncidentSourceModel
 from store.records import IncidentSource
 from store.rows import to_record
-from store.sql import upsert_insert
+from store.sql import insert_if_absent
 
 __all__ = ["IncidentSource", "claim", "get", "list_for_incident", "save_state"]
+
+_KEY = ("org_id", "source_type", "source_ref")
 
 
 async def get(
@@ -58,28 +60,17 @@ async def claim(
     key waits for it: once that one commits this returns False, and `get` then sees its
     row, so two first deliveries never open two incidents.
     """
-    statement = (
-        upsert_insert(session, IncidentSourceModel)
-        .values(
-            org_id=org_id,
-            source_type=source_type,
-            source_ref=source_ref,
-            incident_id=incident_id,
-            last_state=last_state,
-            signal_keys=signal_keys,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(
-            index_elements=[
-                IncidentSourceModel.org_id,
-                IncidentSourceModel.source_type,
-                IncidentSourceModel.source_ref,
-            ]
-        )
-        .returning(IncidentSourceModel.incident_id)
-    )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    values = {
+        "org_id": org_id,
+        "source_type": source_type,
+        "source_ref": source_ref,
+        "incident_id": incident_id,
+        "last_state": last_state,
+        "signal_keys": signal_keys,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return await insert_if_absent(session, IncidentSourceModel, _KEY, values)
 
 
 async def save_state(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Result
@@ -11,12 +13,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 def upsert_insert(session: AsyncSession, model: type[Any]) -> Any:
     """An INSERT that supports `.on_conflict_do_nothing()` on SQLite and PostgreSQL."""
-    dialect = session.get_bind().dialect.name
+    return _dialect_insert(session.get_bind().dialect.name, model)
+
+
+def _dialect_insert(dialect: str, target: Any) -> Any:
     if dialect == "postgresql":
-        return postgresql.insert(model)
+        return postgresql.insert(target)
     if dialect == "sqlite":
-        return sqlite.insert(model)
+        return sqlite.insert(target)
     raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+
+
+async def insert_if_absent(
+    session: AsyncSession, model: type[Any], key: tuple[str, ...], values: Mapping[str, Any]
+) -> bool:
+    """INSERT `values` unless a row with the same `key` columns exists; True if inserted."""
+    statement = _insert_if_absent(session.get_bind().dialect.name, model.__table__, key)
+    return (await session.execute(statement, dict(values))).first() is not None
+
+
+@functools.cache
+def _insert_if_absent(dialect: str, table: Any, key: tuple[str, ...]) -> Any:
+    # Built once per table: building a statement with its values took longer than
+    # running it, all of it while SQLite's only writer is held.
+    columns = [table.c[name] for name in key]
+    statement: Any = _dialect_insert(dialect, table)
+    return statement.on_conflict_do_nothing(index_elements=columns).returning(*columns)
 
 
 def affected_rows(result: Result[Any]) -> int:
