@@ -37,6 +37,7 @@ from core.errors import (
 )
 from core.settings import Settings
 from services.session_lookup import find_session
+from services.temporal import visibility_literal
 from workflows.names import DECIDE_UPDATE, SA_SESSION_STATUS, SESSION_WORKFLOW, STATE_QUERY
 from workflows.session_models import (
     DECISION_ERRORS,
@@ -305,15 +306,10 @@ def _pending_query(org: str, task_queue: str) -> str:
     """Sessions of this deployment's workers only: another deployment's sessions in the
     same namespace cannot answer our queries (and would stall the page until timeout)."""
     return (
-        f"FirelineOrg = '{_quoted(org)}' AND WorkflowType = '{SESSION_WORKFLOW}' "
-        f"AND TaskQueue = '{_quoted(task_queue)}' "
+        f"FirelineOrg = {visibility_literal(org)} AND WorkflowType = '{SESSION_WORKFLOW}' "
+        f"AND TaskQueue = {visibility_literal(task_queue)} "
         "AND FirelineSessionStatus = 'waiting_approval' AND ExecutionStatus = 'Running'"
     )
-
-
-def _quoted(value: str) -> str:
-    """A string literal's content in a visibility query: it cannot end the literal."""
-    return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def _pending_view(state: SessionState, approver: Approver) -> PendingApprovalView:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from services.temporal import visibility_literal
 from store.sessions import RunbookSessionRecord
 from workflows.names import SA_PENDING_STEP, SA_SESSION_STATUS, SESSION_WORKFLOW
 from workflows.session_models import FINAL_STATUSES
@@ -29,10 +30,10 @@ async def live_statuses(
     show yet (visibility lags a start by a moment) is described on its own."""
     if not rows:
         return {}
-    ids = ", ".join(_literal(row.session_id) for row in rows)
+    ids = ", ".join(visibility_literal(row.session_id) for row in rows)
     query = (
-        f"WorkflowType = {_literal(SESSION_WORKFLOW)} AND FirelineOrg = {_literal(org)} "
-        f"AND WorkflowId IN ({ids})"
+        f"WorkflowType = {visibility_literal(SESSION_WORKFLOW)} "
+        f"AND FirelineOrg = {visibility_literal(org)} AND WorkflowId IN ({ids})"
     )
     live = {
         execution.id: live_status(execution)
@@ -65,8 +66,3 @@ async def _described(client: Client, session_id: str) -> LiveStatus:
         # Its history is gone (past the namespace's retention).
         return LiveStatus(status="unknown", pending_step=None, temporal_status="NOT_FOUND")
     return live_status(description)
-
-
-def _literal(value: str) -> str:
-    """A string literal of Temporal's visibility query language."""
-    return "'" + value.replace("'", "''") + "'"

@@ -31,6 +31,12 @@ async def connect(settings: Settings, *, wait_seconds: float = 0) -> Client:
             await asyncio.sleep(0.5)
 
 
+def visibility_literal(value: str) -> str:
+    """`value` as a string literal of Temporal's visibility query language: quoted, with
+    its backslashes and quotes escaped, so no value can end the literal early."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def ui_link(settings: Settings, workflow_id: str) -> str:
     from urllib.parse import quote
 

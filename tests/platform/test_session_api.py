@@ -324,6 +324,35 @@ async def test_another_org_cannot_see_start_or_cancel_a_session(
     assert [s["session_id"] for s in await list_sessions(platform, org)] == [session_id]
 
 
+async def test_orgs_named_with_a_quote_or_a_backslash_list_their_sessions_and_approvals(
+    platform: Platform, tmp_path: Path
+) -> None:
+    # Listings filter Temporal's visibility by org and session id: a name must stay one
+    # literal there (a trailing backslash would otherwise escape its closing quote).
+    await add_runbook(platform, "markers", MARKERS)
+    waiting: dict[str, str] = {}
+    for org in (new_org() + "'s", new_org() + "\\"):
+        incident_id = await incident(platform, org)
+        folder = tmp_path / str(len(waiting))
+        folder.mkdir()
+        body = await started(platform, org, incident_id, "markers", inputs={"dir": str(folder)})
+        await wait_for_pending(platform, org, body["session_id"], "first")
+        waiting[org] = body["session_id"]
+
+    for org, session_id in waiting.items():
+
+        async def listed(org: str = org) -> list[dict[str, Any]] | None:
+            return await list_sessions(platform, org, status="waiting_approval") or None
+
+        assert [row["session_id"] for row in await eventually(listed)] == [session_id]
+    quoted = next(iter(waiting))
+    approvals = await platform.http.get("/v1/approvals", headers=platform.auth(quoted, "SRE_LEAD"))
+    assert approvals.status_code == 200, approvals.text
+    assert [(a["session_id"], a["step"]) for a in approvals.json()["items"]] == [
+        (waiting[quoted], "first")
+    ]
+
+
 async def test_readers_cannot_start_or_cancel(platform: Platform, tmp_path: Path) -> None:
     org = new_org()
     await add_runbook(platform, "markers", MARKERS)
