@@ -64,6 +64,7 @@ runbook:
       requires_approval: true
 """
 STARTERS = 8  # concurrent session starts
+MODES = (False, True)  # approvals back to back, then one at a time (spaced)
 
 
 @dataclass
@@ -230,7 +231,7 @@ async def main(latency_runs: int, waiting: int) -> None:
                 api = FirelineApi(http)
                 incident = await api.incident()
                 pairs = []
-                for spaced in (False, True):
+                for spaced in MODES:
                     print(f"latency: {latency_runs} approvals per side, {_mode(spaced)} ...")
                     ours = await fireline_latency(
                         api, client, incident, latency_runs, spaced=spaced
@@ -270,8 +271,8 @@ def _report(
             print(side.line("approve call round trip", side.round_trip))
             print(side.line("call returned -> activity started", side.after_return))
             print(side.line("call sent -> activity started", side.after_send))
-    for ours, theirs in pairs:
-        mode = ours.name.split(", ")[-1]
+    for spaced, (ours, theirs) in zip(MODES, pairs, strict=True):
+        mode = _mode(spaced)
         for label, values in (("round trip", "round_trip"), ("sent -> started", "after_send")):
             mine, base = getattr(ours, values), getattr(theirs, values)
             print(
