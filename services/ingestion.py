@@ -122,12 +122,12 @@ class IngestService:
         async with self._db.session() as session:
             outcomes = await _Batch(session, org_id, actor, self._triage).run(incidents)
             if raw is not None and any(o.status != "unchanged" for o in outcomes):
-                self._store_payload(session, org_id, incidents[0], outcomes, raw)
+                await self._store_payload(session, org_id, incidents[0], outcomes, raw)
         if self._on_commit is not None and any(o.events for o in outcomes):
             self._on_commit()
         return outcomes
 
-    def _store_payload(
+    async def _store_payload(
         self,
         session: AsyncSession,
         org_id: str,
@@ -135,7 +135,7 @@ class IngestService:
         outcomes: Sequence[IngestOutcome],
         raw: RawPayload,
     ) -> None:
-        payloads.add(
+        await payloads.add(
             session,
             org_id=org_id,
             source_type=first.source_type.value,

@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import ConflictError, NotFoundError
 from core.ids import utcnow
 from store import outbox, timeline
+from store.base import Base
 from store.enums import EventType
-from store.models import IncidentEventModel, IncidentModel
+from store.models import IncidentEventModel, IncidentModel, OutboxModel
 from store.projection import Snapshot, apply_event_in_place, replay
 from store.records import IncidentSnapshot, RebuildResult, StoredEvent
 from store.rows import row_values, to_record
-from store.sql import affected_rows
+from store.sql import affected_rows, insert_rows
 
 _REBUILD_BATCH = 500
 
@@ -64,6 +65,8 @@ async def append_events(
     snapshot = copy.deepcopy(before)  # the row keeps its own values: a change must show
     last_seq = row.last_seq if row else 0
     stored: list[StoredEvent] = []
+    # Inserted table by table, events first: outbox rows refer to them.
+    rows: dict[type[Base], list[dict[str, Any]]] = {IncidentEventModel: [], OutboxModel: []}
     for type, payload in events:
         _check_can_append(snapshot, incident_id, EventType(type))
         event = StoredEvent(
@@ -75,15 +78,17 @@ async def append_events(
             payload=payload,
             actor=actor,
         )
-        session.add(IncidentEventModel(**vars(event)))
+        rows[IncidentEventModel].append(vars(event))
         snapshot = apply_event_in_place(snapshot, event)
-        session.add_all(timeline.event_rows(event, snapshot))
-        outbox.enqueue(session, event, snapshot["status"] if snapshot else None)
+        for table, values in timeline.event_rows(event, snapshot):
+            rows.setdefault(table, []).append(values)
+        rows[OutboxModel] += outbox.rows_for(event, snapshot["status"])
         stored.append(event)
     if snapshot is not None:
-        _write_snapshot(session, row, snapshot)
+        await _write_snapshot(session, row, snapshot)
+        for table, table_rows in rows.items():
+            await insert_rows(session, table, table_rows)
         await timeline.sync_keys(session, org_id, incident_id, before, snapshot)
-    await session.flush()
     return stored
 
 
@@ -184,7 +189,7 @@ async def _rebuild_one(session: AsyncSession, org_id: str, incident_id: str) -> 
     row = await session.get(IncidentModel, incident_id)
     if row is not None and row_values(row) == expected:
         return rows_changed
-    _write_snapshot(session, row, expected)
+    await _write_snapshot(session, row, expected)
     return True
 
 
@@ -220,9 +225,12 @@ def _check_can_append(snapshot: Snapshot | None, incident_id: str, event_type: E
         raise incident_not_found(incident_id)
 
 
-def _write_snapshot(session: AsyncSession, row: IncidentModel | None, snapshot: Snapshot) -> None:
+async def _write_snapshot(
+    session: AsyncSession, row: IncidentModel | None, snapshot: Snapshot
+) -> None:
     if row is None:
-        session.add(IncidentModel(**snapshot))
+        await insert_rows(session, IncidentModel, [snapshot])
         return
     for key, value in snapshot.items():
         setattr(row, key, value)
+    await session.flush()

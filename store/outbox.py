@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +14,7 @@ from store.records import OutboxRow, StoredEvent
 from store.rows import to_record
 from store.sql import affected_rows
 
-__all__ = ["OutboxRow", "enqueue", "mark_dispatched", "pending", "trigger_events_for"]
+__all__ = ["OutboxRow", "mark_dispatched", "pending", "rows_for", "trigger_events_for"]
 
 # Events missing here (enrichments, signals, notes, actions, tags...) start nothing:
 # workflows write enrichments, and those must not trigger workflows again.
@@ -53,19 +55,20 @@ def trigger_events_for(event: StoredEvent, status: str | None = None) -> list[st
     return [trigger]
 
 
-def enqueue(session: AsyncSession, event: StoredEvent, status: str | None = None) -> None:
-    """Add the event's outbox rows to the caller's transaction."""
-    for trigger in trigger_events_for(event, status):
-        session.add(
-            OutboxModel(
-                org_id=event.org_id,
-                incident_id=event.incident_id,
-                event_seq=event.seq,
-                event_type=event.type,
-                trigger_event=trigger,
-                created_at=event.ts,
-            )
-        )
+def rows_for(event: StoredEvent, status: str | None = None) -> list[dict[str, Any]]:
+    """The event's outbox rows (OutboxModel's columns), for its transaction to insert."""
+    return [
+        {
+            "org_id": event.org_id,
+            "incident_id": event.incident_id,
+            "event_seq": event.seq,
+            "event_type": event.type,
+            "trigger_event": trigger,
+            "created_at": event.ts,
+            "dispatched_at": None,
+        }
+        for trigger in trigger_events_for(event, status)
+    ]
 
 
 async def pending(session: AsyncSession, limit: int) -> list[OutboxRow]:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import IngestPayloadModel
 from store.records import StoredPayload
 from store.rows import to_record
+from store.sql import insert_rows
 
 __all__ = ["StoredPayload", "add", "bounded_text", "list_recent"]
 
@@ -26,7 +27,7 @@ def bounded_text(body: bytes, max_bytes: int) -> tuple[str, bool]:
     return decoder.decode(body[:max_bytes], final=not truncated), truncated
 
 
-def add(
+async def add(
     session: AsyncSession,
     *,
     org_id: str,
@@ -38,21 +39,20 @@ def add(
     body: bytes,
     max_bytes: int,
 ) -> None:
-    """Add the payload row to the caller's transaction."""
+    """Insert the payload row in the caller's transaction."""
     text, truncated = bounded_text(body, max_bytes)
-    session.add(
-        IngestPayloadModel(
-            org_id=org_id,
-            source_type=source_type,
-            delivery_id=delivery_id[:_DELIVERY_ID_CHARS] if delivery_id else delivery_id,
-            incident_ids=list(incident_ids),
-            received_at=received_at,
-            content_type=content_type[:_CONTENT_TYPE_CHARS] if content_type else content_type,
-            size=len(body),
-            truncated=truncated,
-            body=text,
-        )
-    )
+    row = {
+        "org_id": org_id,
+        "source_type": source_type,
+        "delivery_id": delivery_id[:_DELIVERY_ID_CHARS] if delivery_id else delivery_id,
+        "incident_ids": list(incident_ids),
+        "received_at": received_at,
+        "content_type": content_type[:_CONTENT_TYPE_CHARS] if content_type else content_type,
+        "size": len(body),
+        "truncated": truncated,
+        "body": text,
+    }
+    await insert_rows(session, IngestPayloadModel, [row])
 
 
 async def list_recent(session: AsyncSession, org_id: str, limit: int = 50) -> list[StoredPayload]:

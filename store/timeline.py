@@ -17,6 +17,7 @@ from store.base import Base
 from store.enums import EventType
 from store.projection import EventLike, Snapshot, apply_event_in_place
 from store.rows import row_values
+from store.sql import insert_rows
 from store.timeline_models import (
     IncidentActionModel,
     IncidentKeyModel,
@@ -33,7 +34,11 @@ _EVENT_ROW_TABLES: tuple[type[Base], ...] = (
 )
 
 
-def event_rows(event: EventLike, snapshot: Snapshot) -> list[Base]:
+# A row to insert: its table and its values (every column).
+TableRow = tuple[type[Base], dict[str, Any]]
+
+
+def event_rows(event: EventLike, snapshot: Snapshot) -> list[TableRow]:
     """The rows one event adds; `snapshot` is the incident after the event."""
     builder = _BUILDERS.get(event.type)
     return [builder(event, snapshot)] if builder else []
@@ -61,10 +66,11 @@ async def sync_keys(
                 IncidentKeyModel.value == value,
             )
         )
-    session.add_all(
-        IncidentKeyModel(org_id=org_id, incident_id=incident_id, kind=kind, value=value)
+    rows = [
+        {"org_id": org_id, "incident_id": incident_id, "kind": kind, "value": value}
         for kind, value in sorted(new - old)
-    )
+    ]
+    await insert_rows(session, IncidentKeyModel, rows)
 
 
 async def list_rows(
@@ -87,17 +93,17 @@ async def rebuild(
     final: Snapshot,
 ) -> bool:
     """Rewrite the incident's rows from its events; True when any differed."""
-    expected: list[Base] = []
+    expected: list[TableRow] = []
     snapshot: Snapshot | None = None
     for event in events:
         snapshot = apply_event_in_place(snapshot, event)
         expected += event_rows(event, snapshot)
     changed = False
     for table in _EVENT_ROW_TABLES:
-        wanted = [row_values(row) for row in expected if isinstance(row, table)]
+        wanted = [values for row_table, values in expected if row_table is table]
         if await list_rows(session, table, org_id, incident_id) != wanted:
             await _delete_rows(session, table, org_id, incident_id)
-            session.add_all(table(**values) for values in wanted)
+            await insert_rows(session, table, wanted)
             changed = True
     stored = await _stored_keys(session, org_id, incident_id)
     if stored != key_rows(final):
@@ -122,9 +128,9 @@ async def _delete_rows(session: AsyncSession, table: Any, org_id: str, incident_
     )
 
 
-def _signal(event: EventLike, snapshot: Snapshot) -> Base:
+def _signal(event: EventLike, snapshot: Snapshot) -> TableRow:
     payload = event.payload
-    return IncidentSignalModel(
+    return IncidentSignalModel, dict(
         **_event_key(event),
         project_id=snapshot["project_id"],
         signal_type=payload.get("signal_type")
@@ -140,13 +146,13 @@ def _signal(event: EventLike, snapshot: Snapshot) -> Base:
     )
 
 
-def _action(event: EventLike, snapshot: Snapshot) -> Base:
+def _action(event: EventLike, snapshot: Snapshot) -> TableRow:
     """Older action events carry `action`/`result`; they read as PLAYBOOK actions."""
     payload = event.payload
     label = payload.get("label") or " → ".join(
         str(part) for part in (payload.get("action"), payload.get("result")) if part
     )
-    return IncidentActionModel(
+    return IncidentActionModel, dict(
         **_event_key(event),
         actor_type=payload.get("actor_type") or "USER",
         actor_ref=payload.get("actor_ref") or event.actor,
@@ -157,9 +163,9 @@ def _action(event: EventLike, snapshot: Snapshot) -> Base:
     )
 
 
-def _note(event: EventLike, snapshot: Snapshot) -> Base:
+def _note(event: EventLike, snapshot: Snapshot) -> TableRow:
     text = str(event.payload.get("text", ""))
-    return IncidentActionModel(
+    return IncidentActionModel, dict(
         **_event_key(event),
         actor_type=event.payload.get("actor_type") or "USER",
         actor_ref=event.actor,
@@ -170,9 +176,9 @@ def _note(event: EventLike, snapshot: Snapshot) -> Base:
     )
 
 
-def _slo_violation(event: EventLike, snapshot: Snapshot) -> Base:
+def _slo_violation(event: EventLike, snapshot: Snapshot) -> TableRow:
     payload = event.payload
-    return SloViolationModel(
+    return SloViolationModel, dict(
         **_event_key(event),
         slo_id=payload["slo_id"],
         window_start=_time(payload["window_start"]),

@@ -11,7 +11,6 @@ import pytest
 from store.enums import EventType
 from store.projection import apply_event, replay
 from store.records import StoredEvent
-from store.rows import row_values
 from store.timeline import event_rows
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
@@ -115,8 +114,8 @@ def test_a_signal_keeps_the_source_time_when_it_has_one() -> None:
     with_time = event(2, EventType.SIGNAL_INGESTED, {"summary": "a", "ts": "2025-01-01T11:00:00Z"})
     without = event(3, EventType.SIGNAL_INGESTED, {"summary": "b", "ts": None})
     snapshot = apply_event(None, event(1, EventType.CREATED, INGESTED))
-    rows = [row for signal in (with_time, without) for row in event_rows(signal, snapshot)]
-    assert [row_values(row)["ts"] for row in rows] == [
+    rows = [values for signal in (with_time, without) for _, values in event_rows(signal, snapshot)]
+    assert [row["ts"] for row in rows] == [
         datetime(2025, 1, 1, 11, 0, tzinfo=UTC),
         without.ts,
     ]

@@ -10,7 +10,6 @@ import pytest
 from store.enums import EventType
 from store.projection import apply_event, replay
 from store.records import StoredEvent
-from store.rows import row_values
 from store.timeline import event_rows
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
@@ -138,7 +137,7 @@ def test_signals_slo_violations_and_actions_become_rows_not_snapshot_lists() -> 
         "updated_at": action.ts,
         "last_seq": 4,
     }
-    rows = [row_values(row) for e in (signal, slo, action) for row in event_rows(e, created)]
+    rows = [values for e in (signal, slo, action) for _, values in event_rows(e, created)]
     assert [(row["seq"], row["ts"]) for row in rows] == [
         (2, signal.ts),
         (3, slo.ts),
