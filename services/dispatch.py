@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -42,6 +44,26 @@ from workflows.triage_models import LearnInput, TriageInput
 log = logging.getLogger("fireline.dispatch")
 TRIAGE_RUN_NAME = "triage"  # as /v1/incidents/{id}/runs lists it
 LEARN_RUN_NAME = "triage-learn"
+
+
+@dataclass(frozen=True)
+class StartedRun:
+    run_id: str
+    name: str  # as the incident's runs list it: the YAML workflow's id, or our own's name
+    plan_hash: str
+
+
+async def _record(session: AsyncSession, row: outbox.OutboxRow, run: StartedRun) -> None:
+    await runs.record_run(
+        session,
+        run_id=run.run_id,
+        org_id=row.org_id,
+        incident_id=row.incident_id,
+        workflow_id=run.name,
+        plan_hash=run.plan_hash,
+        trigger=row.trigger_event or "",
+        event_seq=row.event_seq,
+    )
 
 
 def incident_run_id(org: str, incident_id: str, workflow_id: str, event_seq: int) -> str:
@@ -76,40 +98,43 @@ class Dispatcher:
         async with self._db.session() as session:
             rows = await outbox.pending(session, limit)
         for row in rows:
-            await self.start_runs(row)
+            started = await self.start_runs(row)
+            # One transaction records the row's runs and marks it: a crash before it
+            # leaves the row pending, and the next pass's starts are refused as duplicates.
             async with self._db.session() as session:
+                for run in started:
+                    await _record(session, row, run)
                 await outbox.mark_dispatched(session, row.id)
         return len(rows)
 
-    async def start_runs(self, row: outbox.OutboxRow) -> list[str]:
-        """Start every workflow the row's event triggers; return the run ids."""
+    async def start_runs(self, row: outbox.OutboxRow) -> list[StartedRun]:
+        """Start every workflow the row's event triggers (the caller records them)."""
         if row.trigger_event is None:
             return []
-        async with self._db.session() as session:
+        async with self._db.read_session() as session:
             snapshot = jsonable(await get_snapshot(session, row.org_id, row.incident_id))
         started = []
         for plan in self._matching_plans(row.trigger_event, snapshot):
             run_id = incident_run_id(row.org_id, row.incident_id, plan.id, row.event_seq)
             await self._start(plan, row, snapshot, run_id)
-            started.append(run_id)
+            started.append(StartedRun(run_id, plan.id, plan.plan_hash))
         if self._settings.triage_enabled and row.trigger_event in outbox.TRIAGE_TRIGGERS:
             started.append(await self._start_triage(row))
         if row.trigger_event == outbox.VERDICT_TRIGGER:
             started.append(await self._start_learning(row))
         return started
 
-    async def _start_learning(self, row: outbox.OutboxRow) -> str:
+    async def _start_learning(self, row: outbox.OutboxRow) -> StartedRun:
         """A person's verdict: the org's classifier retrains (workflows/triage_learn.py)."""
         run_id = triage_learn_run_id(row.org_id, row.incident_id, row.event_seq)
         learn = LearnInput(org_id=row.org_id)
-        await self._start_own(TRIAGE_LEARN_WORKFLOW, LEARN_RUN_NAME, learn, run_id, row)
-        return run_id
+        await self._start_own(TRIAGE_LEARN_WORKFLOW, learn, run_id, row)
+        return StartedRun(run_id, LEARN_RUN_NAME, LEARN_RUN_NAME)
 
     async def _start_own(
-        self, workflow: str, run_name: str, argument: object, run_id: str, row: outbox.OutboxRow
+        self, workflow: str, argument: object, run_id: str, row: outbox.OutboxRow
     ) -> None:
-        """Start one of Fireline's own workflows for the row, once, and list it with the
-        incident's runs as `run_name`."""
+        """Start one of Fireline's own workflows for the row, once."""
         with contextlib.suppress(WorkflowAlreadyStartedError):  # a pass after a crash
             await self._client.start_workflow(
                 workflow,
@@ -124,19 +149,8 @@ class Dispatcher:
                     ]
                 ),
             )
-        async with self._db.session() as session:
-            await runs.record_run(
-                session,
-                run_id=run_id,
-                org_id=row.org_id,
-                incident_id=row.incident_id,
-                workflow_id=run_name,
-                plan_hash=run_name,
-                trigger=row.trigger_event or "",
-                event_seq=row.event_seq,
-            )
 
-    async def _start_triage(self, row: outbox.OutboxRow) -> str:
+    async def _start_triage(self, row: outbox.OutboxRow) -> StartedRun:
         """Each new or re-opened incident gets one triage run (the analysis)."""
         run_id = triage_run_id(row.org_id, row.incident_id, row.event_seq)
         triage = TriageInput(
@@ -145,8 +159,8 @@ class Dispatcher:
             analysis_id=run_id,
             fireline_url=self._settings.resolved_public_url,
         )
-        await self._start_own(TRIAGE_WORKFLOW, TRIAGE_RUN_NAME, triage, run_id, row)
-        return run_id
+        await self._start_own(TRIAGE_WORKFLOW, triage, run_id, row)
+        return StartedRun(run_id, TRIAGE_RUN_NAME, TRIAGE_RUN_NAME)
 
     def _matching_plans(self, event: str, snapshot: dict[str, object]) -> list[WorkflowPlan]:
         now = datetime.now(UTC)
@@ -170,17 +184,6 @@ class Dispatcher:
         fresh = await start_plan_run(
             self._client, run_id=run_id, task_queue=self._settings.task_queue, run_input=run_input
         )
-        async with self._db.session() as session:
-            await runs.record_run(
-                session,
-                run_id=run_id,
-                org_id=row.org_id,
-                incident_id=row.incident_id,
-                workflow_id=plan.id,
-                plan_hash=plan.plan_hash,
-                trigger=row.trigger_event or "",
-                event_seq=row.event_seq,
-            )
         log.info("%s run %s", "started" if fresh else "already running:", run_id)
 
     async def _sleep_until_woken(self) -> None:

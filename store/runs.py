@@ -11,7 +11,7 @@ from core.ids import utcnow
 from store.models import WorkflowRunModel
 from store.records import WorkflowRun
 from store.rows import to_record
-from store.sql import affected_rows, upsert_insert
+from store.sql import insert_if_absent
 
 
 async def record_run(
@@ -27,22 +27,17 @@ async def record_run(
     started_at: datetime | None = None,
 ) -> bool:
     """Insert the run unless `run_id` is already recorded; True when inserted."""
-    statement = (
-        upsert_insert(session, WorkflowRunModel)
-        .values(
-            run_id=run_id,
-            org_id=org_id,
-            incident_id=incident_id,
-            workflow_id=workflow_id,
-            plan_hash=plan_hash,
-            trigger=trigger,
-            event_seq=event_seq,
-            started_at=started_at or utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=[WorkflowRunModel.run_id])
-    )
-    result = await session.execute(statement)
-    return affected_rows(result) == 1
+    values = {
+        "run_id": run_id,
+        "org_id": org_id,
+        "incident_id": incident_id,
+        "workflow_id": workflow_id,
+        "plan_hash": plan_hash,
+        "trigger": trigger,
+        "event_seq": event_seq,
+        "started_at": started_at or utcnow(),
+    }
+    return await insert_if_absent(session, WorkflowRunModel, ("run_id",), values)
 
 
 async def runs_for_incident(
