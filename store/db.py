@@ -17,6 +17,12 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Connections a process keeps open on PostgreSQL, opened on demand, and how many more it
+# opens at a peak. SQLAlchemy's default (5) closed the connections a busier moment had
+# opened as soon as they came back, so an ingest at 16 concurrent requests paid a new
+# server backend for most of its transactions. docs/production.md sizes max_connections.
+POSTGRES_POOL_SIZE = 20
+POSTGRES_MAX_OVERFLOW = 10
 _READ_ONLY = "fireline_read_only"
 _MIGRATION_LOCK = 0x46495245  # "FIRE": any constant, the same in every Fireline process
 
@@ -26,7 +32,10 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url)
+        pool = {}
+        if url.startswith("postgresql"):
+            pool = {"pool_size": POSTGRES_POOL_SIZE, "max_overflow": POSTGRES_MAX_OVERFLOW}
+        self.engine: AsyncEngine = create_async_engine(url, **pool)
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
         self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
