@@ -48,6 +48,7 @@ from bench.processes import (
     rss_bytes,
     running,
     start_temporal,
+    wait_until_quiet,
     wait_up,
 )
 
@@ -157,6 +158,7 @@ async def fireline_latency(
 ) -> Latencies:
     sessions = await api.start_sessions(incident, n)
     await _wait_count(client, _waiting_sessions(), n)
+    await wait_until_quiet()  # the starts' notifications and upserts are done
     calls, stamps = [], []
     for session in sessions:
         calls.append(await api.approve(session))
@@ -190,6 +192,7 @@ async def _waiting(handle: WorkflowHandle[Any, Any]) -> bool:
 
 async def baseline_latency(client: Client, queue: str, n: int, *, spaced: bool) -> Latencies:
     handles = await baseline_gates(client, queue, n)
+    await wait_until_quiet()  # and so are the last side's sessions
     calls = []
     for handle in handles:
         sent = time.time()

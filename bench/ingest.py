@@ -36,6 +36,7 @@ from bench.processes import (
     postgres_server_url,
     running,
     start_temporal,
+    wait_until_quiet,
     wait_up,
 )
 from bench.soak_cluster import fresh_database
@@ -181,7 +182,11 @@ async def _measure(
         await _load("warm-up", api_url, auth, width * 5, width)
         fireline, baseline = [], []
         for _ in range(rounds):
+            # Each side starts on a quiet machine: an ingest round leaves its workflows
+            # to start and run, which used to slow the next parse-only round down.
+            await wait_until_quiet()
             baseline.append(await _load("parse-only FastAPI", parse_url, {}, count, width))
+            await wait_until_quiet()
             fireline.append(await _load("fireline ingest", api_url, auth, count, width))
     return _merge(fireline), _merge(baseline)
 

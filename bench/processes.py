@@ -118,3 +118,30 @@ async def poll_until(check: Callable[[], Awaitable[bool]], interval: float = 0.1
         if await check():
             return
         await asyncio.sleep(interval)
+
+
+QUIET_BUSY_SHARE = 0.15  # of all cores: below it, the machine counts as quiet
+
+
+async def wait_until_quiet(limit_seconds: float = 180) -> None:
+    """Wait until the whole machine is nearly idle (two half-second samples of /proc/stat
+    in a row), so a measurement does not share the cores with the last one's leftovers
+    (the dispatcher and the workflows an ingest round started run on after it).
+    Gives up after `limit_seconds`, saying so."""
+    quiet_samples = 0
+    for _ in range(int(limit_seconds / 0.5)):
+        before = _cpu_times()
+        await asyncio.sleep(0.5)
+        after = _cpu_times()
+        busy, total = after[0] - before[0], after[1] - before[1]
+        quiet_samples = quiet_samples + 1 if busy < QUIET_BUSY_SHARE * total else 0
+        if quiet_samples == 2:
+            return
+    print(f"the machine was still busy after {limit_seconds:.0f} s; measuring anyway")
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot (Linux)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
