@@ -89,6 +89,8 @@ async def append_events(
         for table, table_rows in rows.items():
             await insert_rows(session, table, table_rows)
         await timeline.sync_keys(session, org_id, incident_id, before, snapshot)
+    if row is not None:
+        await session.flush()  # the snapshot's UPDATE; the new rows went in as they came
     return stored
 
 
@@ -233,4 +235,3 @@ async def _write_snapshot(
         return
     for key, value in snapshot.items():
         setattr(row, key, value)
-    await session.flush()
