@@ -6,14 +6,17 @@ commits events and outbox rows and starts a workflow) beside a minimal FastAPI e
 that only parses the same body (bench/parse_only.py), alternating rounds: on SQLite (the
 embedded default), then on PostgreSQL in the same run when FIRELINE_TEST_POSTGRES_URL
 names a server (a database of its own, dropped afterwards). Prints requests/s, p50 and
-p99 of both, and the throughput ratios last. The per-org rate limit is raised for the
-measurement.
+p99 of both, the CPU time per request of each process (bench/cpu.py: the API, the worker,
+the Temporal server, PostgreSQL, the load generator) with the throughput the machine's
+cores would allow at that cost, and the throughput ratios last. The per-org rate limit is
+raised for the measurement.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -26,6 +29,7 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from api.auth import issue_token
+from bench import cpu
 from bench.processes import (
     BIN,
     JWT_SECRET,
@@ -57,6 +61,7 @@ class Result:
     seconds: float
     latencies: list[float]
     failures: int
+    cpu: cpu.CpuUse
 
     @property
     def rate(self) -> float:
@@ -78,7 +83,14 @@ def _body(run: str, number: int) -> dict[str, Any]:
     }
 
 
-async def _load(name: str, url: str, headers: dict[str, str], count: int, width: int) -> Result:
+async def _load(
+    name: str,
+    url: str,
+    headers: dict[str, str],
+    count: int,
+    width: int,
+    roles: cpu.Classifier | None = None,
+) -> Result:
     run = uuid.uuid4().hex[:8]
     latencies: list[float] = []
     failures = 0
@@ -95,10 +107,12 @@ async def _load(name: str, url: str, headers: dict[str, str], count: int, width:
                 failures += 1
 
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
+        before = cpu.snapshot(roles) if roles else {}
         started = time.perf_counter()
         await asyncio.gather(*(client_loop(http) for _ in range(width)))
         seconds = time.perf_counter() - started
-    return Result(name, seconds, latencies, failures)
+        after = cpu.snapshot(roles) if roles else {}
+    return Result(name, seconds, latencies, failures, cpu.used_between(before, after, count))
 
 
 def _merge(results: list[Result]) -> Result:
@@ -107,14 +121,19 @@ def _merge(results: list[Result]) -> Result:
         sum(r.seconds for r in results),
         [latency for r in results for latency in r.latencies],
         sum(r.failures for r in results),
+        cpu.merged([r.cpu for r in results]),
     )
 
 
 def _report(fireline: Result, baseline: Result) -> None:
+    cores = os.cpu_count() or 1
     for result in (fireline, baseline):
         print(
             f"{result.name:<28} {result.rate:8.1f} req/s   p50 {result.percentile(0.5):7.1f} ms"
             f"   p99 {result.percentile(0.99):7.1f} ms   failures {result.failures}"
+        )
+        print(
+            f"  {result.cpu.line()}: at most {result.cpu.ceiling(cores):.0f} req/s on {cores} cores"
         )
     print(
         "p50 ratio: "
@@ -170,9 +189,9 @@ async def _measure(
         **store,
     )
     with (
-        running([str(BIN / "fireline"), "api"], variables),
-        running([str(BIN / "fireline"), "worker"], variables),
-        running([sys.executable, "-m", "bench.parse_only", str(parse_port)], variables),
+        running([str(BIN / "fireline"), "api"], variables) as api,
+        running([str(BIN / "fireline"), "worker"], variables) as worker,
+        running([sys.executable, "-m", "bench.parse_only", str(parse_port)], variables) as parse,
     ):
         api_url, parse_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{parse_port}"
         async with httpx.AsyncClient(base_url=api_url) as http:
@@ -180,14 +199,15 @@ async def _measure(
         async with httpx.AsyncClient(base_url=parse_url) as http:
             await wait_up(http, "/docs")
         await _load("warm-up", api_url, auth, width * 5, width)
+        roles = cpu.roles({api.pid: "api", worker.pid: "worker", parse.pid: "parse-only"})
         fireline, baseline = [], []
         for _ in range(rounds):
             # Each side starts on a quiet machine: an ingest round leaves its workflows
             # to start and run, which used to slow the next parse-only round down.
             await wait_until_quiet()
-            baseline.append(await _load("parse-only FastAPI", parse_url, {}, count, width))
+            baseline.append(await _load("parse-only FastAPI", parse_url, {}, count, width, roles))
             await wait_until_quiet()
-            fireline.append(await _load("fireline ingest", api_url, auth, count, width))
+            fireline.append(await _load("fireline ingest", api_url, auth, count, width, roles))
     return _merge(fireline), _merge(baseline)
 
 
