@@ -6,7 +6,9 @@ the real worker and its real activities against fake Jira, ServiceNow, Slack and
 service. `test_replay.py` replays every one against today's workflow code, so a change
 that would break runs in flight fails CI. Re-record only for a change that is meant to
 be incompatible, and ship it the way docs/production.md describes (a new task queue, or
-`workflow.patched`).
+`workflow.patched`). A `workflow.patched` change keeps a history of the old branch in
+`patched/`, which re-recording leaves alone: runs started before the change still replay
+that way.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from tests.store.databases import sqlite_database
 from tests.workflows.sessions import SessionRig
 
 HISTORIES = Path(__file__).parent
+PATCHED = HISTORIES / "patched"  # old branches of patched workflows, never re-recorded
 STATUS_PAGE = "https://status.example.com"
 
 

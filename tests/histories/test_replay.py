@@ -24,10 +24,10 @@ from tests.conftest import REPO
 from tests.fakes.jira_server import FakeJira
 from tests.fakes.servicenow_server import FakeServiceNow
 from tests.fakes.slack_server import WEBHOOK_PATH
-from tests.histories.record import HISTORIES
+from tests.histories.record import HISTORIES, PATCHED
 from worker import WORKFLOWS, sandboxed_runner
 
-RECORDED = sorted(HISTORIES.glob("*.json"))
+RECORDED = sorted(HISTORIES.glob("*.json")) + sorted(PATCHED.glob("*.json"))
 SESSION_BRANCHES = {
     "approved",
     "approved-by-signal",
@@ -68,6 +68,22 @@ def test_every_shipped_definition_and_session_branch_has_a_history() -> None:
         elif "runbook" in document:
             expected.add(f"session-{document['runbook']['id']}")
     assert expected - recorded == set()
+
+
+def test_triage_replays_from_before_and_after_its_stages_became_local_activities() -> None:
+    """workflows/triage.py's LOCAL_STAGES patch: a triage in flight across the upgrade
+    still has its stages as activities in its history."""
+    before = _event_types(PATCHED / "Triage-stages-as-activities.json")
+    after = _event_types(HISTORIES / "Triage.json")
+    assert before.count("ACTIVITY_TASK_SCHEDULED") == 3
+    assert "MARKER_RECORDED" not in before
+    assert "ACTIVITY_TASK_SCHEDULED" not in after
+    assert after.count("MARKER_RECORDED") == 4  # the patch, then one per stage
+
+
+def _event_types(path: Path) -> list[str]:
+    events = json.loads(path.read_text())["events"]
+    return [str(event["eventType"]).removeprefix("EVENT_TYPE_") for event in events]
 
 
 def test_no_history_holds_a_secret() -> None:
