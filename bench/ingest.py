@@ -89,7 +89,7 @@ async def _load(
     headers: dict[str, str],
     count: int,
     width: int,
-    roles: cpu.Classifier | None = None,
+    roles: cpu.Classifier,
 ) -> Result:
     run = uuid.uuid4().hex[:8]
     latencies: list[float] = []
@@ -107,11 +107,11 @@ async def _load(
                 failures += 1
 
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
-        before = cpu.snapshot(roles) if roles else {}
+        before = cpu.snapshot(roles)
         started = time.perf_counter()
         await asyncio.gather(*(client_loop(http) for _ in range(width)))
         seconds = time.perf_counter() - started
-        after = cpu.snapshot(roles) if roles else {}
+        after = cpu.snapshot(roles)
     return Result(name, seconds, latencies, failures, cpu.used_between(before, after, count))
 
 
@@ -198,8 +198,8 @@ async def _measure(
             await wait_up(http, "/healthz")
         async with httpx.AsyncClient(base_url=parse_url) as http:
             await wait_up(http, "/docs")
-        await _load("warm-up", api_url, auth, width * 5, width)
         roles = cpu.roles({api.pid: "api", worker.pid: "worker", parse.pid: "parse-only"})
+        await _load("warm-up", api_url, auth, width * 5, width, roles)
         fireline, baseline = [], []
         for _ in range(rounds):
             # Each side starts on a quiet machine: an ingest round leaves its workflows

@@ -83,23 +83,14 @@ class TriageWorkflow:
     async def _stage(
         self, activity: str, argument: object, result_type: type[StageT], summary: str
     ) -> StageT:
-        result: StageT
-        if workflow.patched(LOCAL_STAGES):
-            result = await workflow.execute_local_activity(
-                activity,
-                argument,
-                result_type=result_type,
-                start_to_close_timeout=STAGE_TIMEOUT,
-                retry_policy=STAGE_RETRY,
-                summary=summary,
-            )
-        else:
-            result = await workflow.execute_activity(
-                activity,
-                argument,
-                result_type=result_type,
-                start_to_close_timeout=STAGE_TIMEOUT,
-                retry_policy=STAGE_RETRY,
-                summary=summary,
-            )
+        local = workflow.patched(LOCAL_STAGES)
+        execute = workflow.execute_local_activity if local else workflow.execute_activity
+        result: StageT = await execute(
+            activity,
+            argument,
+            result_type=result_type,
+            start_to_close_timeout=STAGE_TIMEOUT,
+            retry_policy=STAGE_RETRY,
+            summary=summary,
+        )
         return result
