@@ -14,7 +14,6 @@ that way.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shutil
 import tempfile
 from collections import Counter
@@ -31,8 +30,6 @@ from tests.fakes.servicenow_server import FakeServiceNow
 from tests.fakes.slack_server import FakeSlack
 from tests.histories.session_scenarios import record_sessions
 from tests.platform.harness import Platform, eventually, make_settings, running_platform
-from tests.store.databases import sqlite_database
-from tests.workflows.sessions import SessionRig
 
 HISTORIES = Path(__file__).parent
 PATCHED = HISTORIES / "patched"  # old branches of patched workflows, never re-recorded
@@ -123,18 +120,9 @@ async def record_session_runs(scratch: Path) -> None:
         data_converter=pydantic_data_converter,
     )
     try:
-        async with contextlib.AsyncExitStack() as stack:
-
-            async def rig_for(name: str) -> SessionRig:
-                folder = scratch / name
-                folder.mkdir(parents=True)
-                db = await stack.enter_async_context(sqlite_database(folder))
-                return SessionRig.create(env, db, folder)
-
-            handles = await record_sessions(env, rig_for)
-            for name, handle in handles.items():
-                run = await handle.describe()
-                await save(env.client, run, f"session-{name}")
+        sessions = await record_sessions(env, scratch)
+        for name, session in sessions.items():
+            await save(env.client, await session.handle.describe(), f"session-{name}")
     finally:
         await env.shutdown()
 

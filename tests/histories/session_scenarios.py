@@ -1,6 +1,7 @@
 """Runbook sessions to record: every shipped runbook once, and every branch of the session
-workflow on a small runbook (approved by Update and by Signal, rejected, timed out after
-escalation, a failed step undone, a failed postcheck, a retried step, a cancel, auto mode).
+workflow on a small runbook (approved by Update and by Signal, a Signal refused, rejected,
+timed out after escalation, a failed step undone, a failed postcheck, a retried step, a
+cancel, auto mode).
 
 They run on the time-skipping server with the real worker, so the hour-long approval
 timeouts pass at once; commands run on this machine.
@@ -8,11 +9,14 @@ timeouts pass at once; commands run on this machine.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
@@ -20,10 +24,18 @@ from dsl.compiler import compile_file
 from dsl.runbook_plan import RunbookPlan
 from tests.conftest import REPO
 from tests.fakes.http_target import FakeHTTPServer, RecordedRequest, Reply
+from tests.platform.harness import eventually
+from tests.store.databases import sqlite_database
 from tests.workflows.conftest import register_search_attributes
-from tests.workflows.sessions import SessionHandle, SessionRig, wait_for, waiting_for
+from tests.workflows.sessions import (
+    SessionHandle,
+    SessionRig,
+    state_of,
+    wait_for,
+    waiting_for,
+)
 from workflows.session import RunbookSession
-from workflows.session_models import ApprovalDecision, SignalDecision
+from workflows.session_models import ApprovalDecision, SessionState, SignalDecision
 
 BRANCHES = """
 runbook:
@@ -64,6 +76,8 @@ runbook:
 """
 
 Drive = Callable[[SessionHandle], Awaitable[None]]
+# Each scenario takes a few seconds: past this, one that hangs fails instead (not a timing).
+SCENARIO_DEADLINE = 300
 
 
 @dataclass
@@ -93,12 +107,31 @@ async def reject(handle: SessionHandle) -> None:
 
 async def approve_by_signal(handle: SessionHandle) -> None:
     await waiting_for(handle, "change")
+    decision = SignalDecision(step="change", approver="bob", roles=["SRE_LEAD"])
+    await handle.signal(RunbookSession.approve, decision)
+
+
+async def signal_without_roles(handle: SessionHandle) -> None:
+    """As `temporal workflow signal` sends it when nobody adds roles: the session keeps
+    the refusal and waits on, until the approval times out."""
+    await waiting_for(handle, "change")
     await handle.signal(RunbookSession.approve, SignalDecision(step="change", approver="bob"))
+    await wait_for(handle, lambda s: len(s.refusals) == 1)
 
 
 async def cancel(handle: SessionHandle) -> None:
+    """Cancel once the approval's timer runs. Cancelled while the approval notice is in
+    flight, the session asks to cancel that activity as it completes: a real server takes
+    it, the time-skipping server refuses the task (ACTIVITY_UNKNOWN) and its retries never
+    end, so the recording would hang."""
     await waiting_for(handle, "change")
+    await eventually(lambda: _timer_started(handle))
     await handle.cancel()
+
+
+async def _timer_started(handle: SessionHandle) -> bool:
+    history = await handle.fetch_history()
+    return any(event.event_type == EventType.EVENT_TYPE_TIMER_STARTED for event in history.events)
 
 
 async def approve_every_step(handle: SessionHandle) -> None:
@@ -131,6 +164,7 @@ def scenarios(flags_url: str) -> list[SessionScenario]:
     return [
         SessionScenario("approved", branches, approve),
         SessionScenario("approved-by-signal", branches, approve_by_signal),
+        SessionScenario("signal-refused", branches, signal_without_roles),
         SessionScenario("rejected", branches, reject),
         SessionScenario("timed-out", branches, nothing),
         SessionScenario("failed-step-rolled-back", branches, approve, {"fail_at": "change"}),
@@ -167,21 +201,29 @@ class FlagService(FakeHTTPServer):
         return Reply.of_json(200, {"key": request.path.rsplit("/", 1)[-1], "enabled": True})
 
 
-async def record_sessions(
-    env: WorkflowEnvironment, rig_for: Callable[[str], Awaitable[SessionRig]]
-) -> dict[str, SessionHandle]:
-    """Run every scenario to its end; returns each scenario's handle by name."""
+@dataclass(frozen=True)
+class RecordedSession:
+    handle: SessionHandle
+    final: SessionState
+
+
+async def record_sessions(env: WorkflowEnvironment, scratch: Path) -> dict[str, RecordedSession]:
+    """Run every scenario to its end, each with its own database and directory under
+    `scratch`; returns each scenario's session by name."""
     await register_search_attributes(env)
-    handles: dict[str, SessionHandle] = {}
+    handles: dict[str, RecordedSession] = {}
     with FlagService() as flags:
         for scenario in scenarios(flags.url):
-            rig = await rig_for(scenario.name)
-            rig.use_providers({"feature_flags": {"type": "http", "authentication": {}}})
-            handles[scenario.name] = await _run(rig, scenario)
+            folder = scratch / scenario.name
+            folder.mkdir(parents=True)
+            async with sqlite_database(folder) as db:
+                rig = SessionRig.create(env, db, folder)
+                rig.use_providers({"feature_flags": {"type": "http", "authentication": {}}})
+                handles[scenario.name] = await _run(rig, scenario)
     return handles
 
 
-async def _run(rig: SessionRig, scenario: SessionScenario) -> SessionHandle:
+async def _run(rig: SessionRig, scenario: SessionScenario) -> RecordedSession:
     incident = await rig.incident(title="Checkout 5xx after deploy")
     async with rig.worker():
         handle = await rig.start(
@@ -191,13 +233,23 @@ async def _run(rig: SessionRig, scenario: SessionScenario) -> SessionHandle:
             confidence=0.95,
             inputs={k: _in(rig, v) for k, v in scenario.inputs.items()},
         )
-        await scenario.drive(handle)
-        # A cancelled session's result is an error; its history is what is kept.
-        with contextlib.suppress(WorkflowFailureError):
-            await handle.result()
+        try:
+            async with asyncio.timeout(SCENARIO_DEADLINE):
+                await _drive_to_end(scenario, handle)
+        except TimeoutError:
+            raise AssertionError(f"session {scenario.name} did not end; see its history") from None
+        final = await state_of(handle)  # queried while its worker still runs
     status = (await handle.describe()).status
-    print(f"  session {scenario.name}: {status.name.lower() if status else '?'}", flush=True)
-    return handle
+    run = status.name.lower() if status else "?"
+    print(f"  session {scenario.name}: {final.status} (run {run})", flush=True)
+    return RecordedSession(handle, final)
+
+
+async def _drive_to_end(scenario: SessionScenario, handle: SessionHandle) -> None:
+    await scenario.drive(handle)
+    # A cancelled session's result is an error; its history is what is kept.
+    with contextlib.suppress(WorkflowFailureError):
+        await handle.result()
 
 
 def _in(rig: SessionRig, value: Any) -> Any:

@@ -31,6 +31,7 @@ RECORDED = sorted(HISTORIES.glob("*.json")) + sorted(PATCHED.glob("*.json"))
 SESSION_BRANCHES = {
     "approved",
     "approved-by-signal",
+    "signal-refused",
     "hil-every-step",
     "rejected",
     "timed-out",

@@ -1,0 +1,55 @@
+"""`make histories` records the session branches it claims, and what it records replays.
+
+The session part of `record.py` runs here in full on the time-skipping server: a scenario
+that hangs there (as cancelling during the approval notice once did) fails this test
+instead of only the rare re-recording.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from tests.histories.session_scenarios import record_sessions
+from worker import WORKFLOWS, sandboxed_runner
+
+# The session's status each scenario's script implies. This machine has no systemd, so the
+# shipped restart-systemd-service stops at its first precheck; clear-disk-space cannot free
+# the disk its precheck found full enough, so its postcheck fails (its steps have no undo).
+OUTCOMES = {
+    "approved": "completed",
+    "approved-by-signal": "completed",
+    "signal-refused": "rolled_back",
+    "rejected": "rolled_back",
+    "timed-out": "rolled_back",
+    "failed-step-rolled-back": "rolled_back",
+    "failed-postcheck": "rolled_back",
+    "cancelled": "rolled_back",
+    "hil-every-step": "completed",
+    "restart-systemd-service": "failed",
+    "clear-disk-space": "rolled_back",
+    "disable-feature-flag": "completed",
+}
+
+
+async def test_every_session_scenario_ends_as_its_branch_implies_and_replays(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    sessions = await record_sessions(time_skipping_env, tmp_path)
+
+    assert {name: session.final.status for name, session in sessions.items()} == OUTCOMES
+    assert [name for name, session in sessions.items() if session.final.cancelled] == ["cancelled"]
+    for name, session in sessions.items():
+        expected = "CANCELED" if name == "cancelled" else "COMPLETED"
+        assert (await session.handle.describe()).status == WorkflowExecutionStatus[expected], name
+    replayer = Replayer(
+        workflows=list(WORKFLOWS),
+        data_converter=pydantic_data_converter,
+        workflow_runner=sandboxed_runner(strict=True),
+    )
+    for session in sessions.values():
+        await replayer.replay_workflow(await session.handle.fetch_history())
