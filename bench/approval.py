@@ -9,7 +9,8 @@ one Update, then one activity) run by its own worker process in the same run:
   back (each approval as soon as the previous call returned, while the previous session
   still runs its step and records its outcome), then one at a time (each once the
   previous session has ended). Reported: the approve call's round trip, and from the call
-  returning (and from it being sent) to the step's command starting, p50/p99. The
+  returning (and from it being sent) to the step's command starting, p50/p99, and the CPU
+  time each process used per approval until its workflow ended (bench/cpu.py). The
   baseline's figures are the same for a bare `execute_update` and its activity starting.
 - memory: the resident memory of each worker process before and after M more workflows
   wait (sessions waiting for approval; baseline gates waiting for their Update).
@@ -36,6 +37,7 @@ import httpx
 from temporalio.client import Client, WorkflowHandle
 
 from api.auth import issue_token
+from bench import cpu
 from bench.gate_baseline import APPROVE, WORKFLOW
 from bench.processes import (
     BIN,
@@ -74,6 +76,7 @@ class Latencies:
     round_trip: list[float]  # the approve call itself
     after_return: list[float]  # call returned -> next activity started
     after_send: list[float]  # call sent -> next activity started
+    cpu: cpu.CpuUse  # by process, per approval, until its workflow ended
 
     def line(self, label: str, values: list[float]) -> str:
         p50, p99 = percentile(values, 0.5) * 1000, percentile(values, 0.99) * 1000
@@ -110,17 +113,6 @@ class FirelineApi:
         response.raise_for_status()
         return sent, returned
 
-    async def stamp(self, session_id: str) -> float:
-        path = f"/v1/sessions/{quote(session_id, safe=':')}"
-        while True:
-            state = (await self.http.get(path, headers=self.requester)).json()
-            step = next(s for s in state["steps"] if s["name"] == "stamp")
-            if step["status"] == "succeeded":
-                return float(step["output_tail"].strip())
-            if state["status"] not in ("running", "waiting_approval"):
-                raise RuntimeError(f"session {session_id} ended {state['status']}: {state}")
-            await asyncio.sleep(0.05)
-
 
 def _auth(sub: str, role: str) -> dict[str, str]:
     token = issue_token(JWT_SECRET, org=ORG, roles=[role], sub=sub)
@@ -154,20 +146,30 @@ def _waiting_sessions() -> str:
 
 
 async def fireline_latency(
-    api: FirelineApi, client: Client, incident: str, n: int, *, spaced: bool
+    api: FirelineApi, client: Client, incident: str, n: int, *, spaced: bool, roles: cpu.Classifier
 ) -> Latencies:
     sessions = await api.start_sessions(incident, n)
     await _wait_count(client, _waiting_sessions(), n)
     await wait_until_quiet()  # the starts' notifications and upserts are done
     calls, stamps = [], []
+    before = cpu.snapshot(roles)
     for session in sessions:
         calls.append(await api.approve(session))
         if spaced:  # the next approval waits until this session has ended
-            stamps.append(await api.stamp(session))
-            await client.get_workflow_handle(session).result()
+            stamps.append(await _stamp(client, session))
     if not spaced:
-        stamps = [await api.stamp(session) for session in sessions]
-    return _latencies(f"fireline HTTP approve, {_mode(spaced)}", calls, stamps)
+        stamps = [await _stamp(client, session) for session in sessions]
+    used = cpu.used_between(before, cpu.snapshot(roles), n)
+    return _latencies(f"fireline HTTP approve, {_mode(spaced)}", calls, stamps, used)
+
+
+async def _stamp(client: Client, session_id: str) -> float:
+    """When the approved step's command ran, from the session's result once it ended."""
+    state = await client.get_workflow_handle(session_id).result()
+    step = next(s for s in state["steps"] if s["name"] == "stamp")
+    if step["status"] != "succeeded":
+        raise RuntimeError(f"session {session_id} ended {state['status']}: {state}")
+    return float(step["output_tail"].strip())
 
 
 def _mode(spaced: bool) -> str:
@@ -190,10 +192,13 @@ async def _waiting(handle: WorkflowHandle[Any, Any]) -> bool:
     return description.raw_description.workflow_execution_info.history_length >= 4
 
 
-async def baseline_latency(client: Client, queue: str, n: int, *, spaced: bool) -> Latencies:
+async def baseline_latency(
+    client: Client, queue: str, n: int, *, spaced: bool, roles: cpu.Classifier
+) -> Latencies:
     handles = await baseline_gates(client, queue, n)
     await wait_until_quiet()  # and so are the last side's sessions
     calls = []
+    before = cpu.snapshot(roles)
     for handle in handles:
         sent = time.time()
         await handle.execute_update(APPROVE)
@@ -201,15 +206,19 @@ async def baseline_latency(client: Client, queue: str, n: int, *, spaced: bool) 
         if spaced:
             await handle.result()
     stamps = [float(await handle.result()) for handle in handles]
-    return _latencies(f"hand-written Temporal Update, {_mode(spaced)}", calls, stamps)
+    used = cpu.used_between(before, cpu.snapshot(roles), n)
+    return _latencies(f"hand-written Temporal Update, {_mode(spaced)}", calls, stamps, used)
 
 
-def _latencies(name: str, calls: list[tuple[float, float]], stamps: list[float]) -> Latencies:
+def _latencies(
+    name: str, calls: list[tuple[float, float]], stamps: list[float], used: cpu.CpuUse
+) -> Latencies:
     return Latencies(
         name,
         round_trip=[returned - sent for sent, returned in calls],
         after_return=[stamp - returned for (_, returned), stamp in zip(calls, stamps, strict=True)],
         after_send=[stamp - sent for (sent, _), stamp in zip(calls, stamps, strict=True)],
+        cpu=used,
     )
 
 
@@ -223,10 +232,12 @@ async def main(latency_runs: int, waiting: int) -> None:
         fireline = [str(BIN / "fireline")]
         baseline = [sys.executable, "-m", "bench.gate_baseline", address, baseline_queue]
         with (
-            running([*fireline, "api"], variables),
+            running([*fireline, "api"], variables) as api_process,
             running([*fireline, "worker"], variables) as worker,
             running(baseline, variables) as gate_worker,
         ):
+            named = {api_process.pid: "api", worker.pid: "worker", gate_worker.pid: "gate"}
+            roles = cpu.roles(named)
             async with httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{api_port}", timeout=60
             ) as http:
@@ -237,10 +248,10 @@ async def main(latency_runs: int, waiting: int) -> None:
                 for spaced in MODES:
                     print(f"latency: {latency_runs} approvals per side, {_mode(spaced)} ...")
                     ours = await fireline_latency(
-                        api, client, incident, latency_runs, spaced=spaced
+                        api, client, incident, latency_runs, spaced=spaced, roles=roles
                     )
                     theirs = await baseline_latency(
-                        client, baseline_queue, latency_runs, spaced=spaced
+                        client, baseline_queue, latency_runs, spaced=spaced, roles=roles
                     )
                     pairs.append((ours, theirs))
                 print(f"memory: {waiting} waiting workflows per side ...", flush=True)
@@ -274,6 +285,7 @@ def _report(
             print(side.line("approve call round trip", side.round_trip))
             print(side.line("call returned -> activity started", side.after_return))
             print(side.line("call sent -> activity started", side.after_send))
+            print(f"  {side.cpu.line()}")
     for spaced, (ours, theirs) in zip(MODES, pairs, strict=True):
         mode = _mode(spaced)
         for label, values in (("round trip", "round_trip"), ("sent -> started", "after_send")):
