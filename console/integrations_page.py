@@ -1,7 +1,7 @@
 """Integrations (ORG_ADMIN): the webhook URL of every source to copy into the vendor and
-how it authenticates; the org's connections with a test button, credentials write-only;
-and the people who sign in. Secrets go in and are never shown again (a generated password
-is shown once, to the admin who created it)."""
+how it authenticates; the org's connections, added, tested and deleted, credentials
+write-only; and the people who sign in, added and removed. Secrets go in and are never
+shown again (a generated password is shown once, to the admin who created it)."""
 
 from __future__ import annotations
 
@@ -127,6 +127,24 @@ async def test_connection(
     return await _after(request, me, hooks, conns, change)
 
 
+@router.post("/settings/connections/{name}/delete", response_class=HTMLResponse)
+async def delete_connection(
+    request: Request,
+    name: str,
+    me: Person,
+    hooks: WebhookConfigServiceDep,
+    conns: ConnectionServiceDep,
+    csrf_token: CsrfToken = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+
+    async def change() -> str:
+        await conns.delete(org_id=me.org, name=name)
+        return f"Connection {name} deleted, with its credential."
+
+    return await _after(request, me, hooks, conns, change)
+
+
 @router.post("/settings/users", response_class=HTMLResponse)
 async def add_user(
     request: Request,
@@ -148,6 +166,24 @@ async def add_user(
         if generated:
             return f"{user.email} added as {user.role}. Their password, shown once: {generated}"
         return f"{user.email} added as {user.role}."
+
+    return await _after(request, me, hooks, conns, change)
+
+
+@router.post("/settings/users/{email}/remove", response_class=HTMLResponse)
+async def remove_user(
+    request: Request,
+    email: str,
+    me: Person,
+    hooks: WebhookConfigServiceDep,
+    conns: ConnectionServiceDep,
+    csrf_token: CsrfToken = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+
+    async def change() -> str:
+        await UserService(state_of(request).db).remove(org_id=me.org, email=email, by=me.sub)
+        return f"{email} removed: they can no longer sign in."
 
     return await _after(request, me, hooks, conns, change)
 

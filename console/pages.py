@@ -59,8 +59,15 @@ class SignInNeeded(Exception):
 
 
 async def person(request: Request) -> Principal:
+    """The signed-in person, while their account lasts: a person removed (or given another
+    role) is sent to sign in again, whatever their cookie still says."""
     principal = signed_in(request)
     if principal is None:
+        raise SignInNeeded
+    users = UserService(state_of(request).db)
+    if not await users.still_holds(
+        org_id=principal.org, email=principal.sub, roles=principal.roles
+    ):
         raise SignInNeeded
     return principal
 
@@ -165,7 +172,10 @@ async def decide_step(
 
 
 def sign_in_redirect(request: Request, exc: Exception) -> Response:
-    return RedirectResponse("/login", status_code=303)
+    """To the sign-in page, dropping the cookie: one that got here no longer signs in."""
+    response = RedirectResponse("/login", status_code=303)
+    end_session(response)
+    return response
 
 
 def csrf_refused(request: Request, exc: Exception) -> Response:

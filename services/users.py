@@ -11,7 +11,7 @@ import secrets
 import bcrypt
 from sqlalchemy.exc import IntegrityError
 
-from core.errors import ConflictError, InvalidInputError
+from core.errors import ConflictError, InvalidInputError, NotFoundError
 from dsl.runbook_plan import FIRELINE_ROLES
 from store import users
 from store.db import Database
@@ -54,6 +54,24 @@ class UserService:
     async def list(self, *, org_id: str) -> list[UserRecord]:
         async with self._db.read_session() as session:
             return await users.list_users(session, org_id)
+
+    async def remove(self, *, org_id: str, email: str, by: str) -> None:
+        """Remove a person: they cannot sign in again, and a console page they have open
+        sends them to sign in. Nobody removes themselves (an org keeps its admin)."""
+        email = email.strip().lower()
+        if email == by.strip().lower():
+            raise InvalidInputError("email: you cannot remove yourself; ask another admin")
+        async with self._db.session() as session:
+            removed = await users.remove_user(session, org_id, email)
+        if not removed:
+            raise NotFoundError(f"email: {email} has no account in this org")
+
+    async def still_holds(self, *, org_id: str, email: str, roles: frozenset[str]) -> bool:
+        """Whether the account a console session was signed in with is still there, in
+        that org and with that role."""
+        async with self._db.read_session() as session:
+            user = await users.get_user(session, email)
+        return user is not None and user.org_id == org_id and roles == {user.role}
 
     async def authenticate(self, email: str, password: str) -> UserRecord | None:
         async with self._db.read_session() as session:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ids import utcnow
 from store.models import UserModel
 from store.rows import to_record
+from store.sql import affected_rows
 
 
 @dataclass(frozen=True)
@@ -43,3 +44,9 @@ async def list_users(session: AsyncSession, org_id: str) -> list[UserRecord]:
         select(UserModel).where(UserModel.org_id == org_id).order_by(UserModel.email)
     )
     return [to_record(UserRecord, row) for row in rows]
+
+
+async def remove_user(session: AsyncSession, org_id: str, email: str) -> bool:
+    """Whether a user of that email was in the org (and is gone now)."""
+    statement = delete(UserModel).where(UserModel.org_id == org_id, UserModel.email == email)
+    return affected_rows(await session.execute(statement)) > 0

@@ -1,15 +1,19 @@
 """Integrations in a browser: an admin copies a webhook URL and sets its secret, adds
-connections (the credential is never shown back) and tests one, and adds a person who
-then signs in with the password generated for them; others get the 404 page."""
+connections (the credential is never shown back), tests one and deletes one, adds a
+person who then signs in with the password generated for them and removes one, who is
+signed out at once; others get the 404 page."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
 from playwright.async_api import Browser, expect
 
-from tests.console.conftest import add_user, signed_in
+from services.users import UserService
+from tests.console.conftest import PASSWORD as USER_PASSWORD
+from tests.console.conftest import add_user, base_url, signed_in
 from tests.platform.harness import Platform
 
 SECRET = "whsec-never-shown-9f2c"
@@ -123,3 +127,97 @@ async def test_integrations_are_a_404_page_for_anyone_but_an_admin(
 
     assert response is not None and response.status == 404
     await expect(lead.get_by_role("heading", name="Not found")).to_be_visible()
+
+
+async def test_a_removed_person_is_sent_to_sign_in_and_cannot_come_back(
+    browser: Browser, console: Platform
+) -> None:
+    admin = await signed_in(browser, console, await add_user(console, "m@acme.test", "ORG_ADMIN"))
+    leaver = await signed_in(browser, console, await add_user(console, "x@acme.test", "SRE_LEAD"))
+    await admin.goto("/settings/integrations")
+    me = admin.locator("table.users tr", has_text="m@acme.test")
+    await expect(me.get_by_text("Remove…")).to_have_count(0)  # nobody removes themselves
+
+    await admin.locator("table.users tr", has_text="x@acme.test").get_by_text("Remove…").click()
+    await admin.get_by_role("button", name="Remove x@acme.test").click()
+
+    await expect(admin.get_by_role("status")).to_have_text(
+        "x@acme.test removed: they can no longer sign in."
+    )
+    await expect(admin.locator("table.users")).not_to_contain_text("x@acme.test")
+    await leaver.goto("/approvals")  # the cookie is still valid; the account is not
+    await expect(leaver).to_have_url(f"{base_url(console)}/login")
+    await leaver.get_by_label("Email", exact=True).fill("x@acme.test")
+    await leaver.get_by_label("Password").fill(USER_PASSWORD)
+    await leaver.get_by_role("button", name="Sign in").click()
+    await expect(leaver.get_by_role("alert")).to_be_visible()
+    await expect(leaver).to_have_url(re.compile(r"/login$"))
+
+
+async def test_a_deleted_connection_is_gone_with_its_credential(
+    browser: Browser, console: Platform
+) -> None:
+    for name in ("old-snow", "kept-snow"):
+        created = await console.http.post(
+            "/v1/connections",
+            json={
+                "name": name,
+                "kind": "servicenow",
+                "host": "acme.service-now.example",
+                "username": "bot",
+                "credential": {"kind": "password", "secret": PASSWORD},
+            },
+            headers=console.auth(),
+        )
+        assert created.status_code == 201, created.text
+    admin = await signed_in(browser, console, await add_user(console, "k@acme.test", "ORG_ADMIN"))
+    await admin.goto("/settings/integrations")
+
+    await admin.locator("tr[data-connection='old-snow']").get_by_text("Delete…").click()
+    await admin.get_by_role("button", name="Delete old-snow").click()
+
+    await expect(admin.get_by_role("status")).to_have_text(
+        "Connection old-snow deleted, with its credential."
+    )
+    await expect(admin.locator("tr[data-connection='old-snow']")).to_have_count(0)
+    gone = await console.http.get("/v1/connections/old-snow", headers=console.auth())
+    kept = await console.http.get("/v1/connections/kept-snow", headers=console.auth())
+    assert (gone.status_code, kept.status_code) == (404, 200)
+
+
+async def test_removals_refused_say_why_on_the_page_and_change_nothing(
+    browser: Browser, console: Platform
+) -> None:
+    admin = await signed_in(browser, console, await add_user(console, "z@acme.test", "ORG_ADMIN"))
+    await add_user(console, "other@globex.test", "ORG_ADMIN", org="globex")
+    await admin.goto("/settings/integrations")
+    csrf = await admin.locator("input[name=csrf_token]").first.input_value()
+
+    async def post(path: str) -> tuple[int, str]:
+        response = await admin.request.post(path, form={"csrf_token": csrf})
+        return response.status, await response.text()
+
+    themselves = await post("/settings/users/z%40acme.test/remove")
+    foreign = await post("/settings/users/other%40globex.test/remove")
+    no_such = await post("/settings/connections/no-such/delete")
+
+    assert themselves[0] == 422 and "you cannot remove yourself" in themselves[1]
+    assert foreign[0] == 422 and "other@globex.test has no account in this org" in foreign[1]
+    assert no_such[0] == 422 and "no-such" in no_such[1]
+    users = UserService(console.db)
+    assert await users.authenticate("z@acme.test", USER_PASSWORD) is not None
+    assert await users.authenticate("other@globex.test", USER_PASSWORD) is not None
+
+
+async def test_only_an_admin_removes_anyone(browser: Browser, console: Platform) -> None:
+    await add_user(console, "v@acme.test", "VIEWER")
+    lead = await signed_in(browser, console, await add_user(console, "w@acme.test", "SRE_LEAD"))
+    await lead.goto("/approvals")
+    csrf = await lead.locator("input[name=csrf_token]").first.input_value()
+
+    response = await lead.request.post(
+        "/settings/users/v%40acme.test/remove", form={"csrf_token": csrf}
+    )
+
+    assert response.status == 404
+    assert await UserService(console.db).authenticate("v@acme.test", USER_PASSWORD) is not None
