@@ -25,9 +25,11 @@ from console.session import COOKIE
 from core.settings import Settings
 from ingest.model import GenericIncident
 from services.ingestion import IngestService
+from services.users import UserService
 from store.db import Database
 
 ORG = "bench"
+PERSON = "viewer@bench.test"  # the console checks the account on every page
 BATCH = 500
 
 
@@ -59,7 +61,8 @@ async def measure(count: int, requests: int) -> tuple[list[float], list[float]]:
         await populate(db, count)
         app = create_app(settings)
         app.state.fireline = AppState(settings=settings, db=db, jwt_secret=JWT_SECRET)
-        token = issue_token(JWT_SECRET, org=ORG, roles=["VIEWER"], sub="bench")
+        await UserService(db).add(org_id=ORG, email=PERSON, role="VIEWER", password=None)
+        token = issue_token(JWT_SECRET, org=ORG, roles=["VIEWER"], sub=PERSON)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
             for _ in range(5):  # warm-up: templates compile, caches fill

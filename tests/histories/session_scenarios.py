@@ -211,7 +211,7 @@ async def record_sessions(env: WorkflowEnvironment, scratch: Path) -> dict[str, 
     """Run every scenario to its end, each with its own database and directory under
     `scratch`; returns each scenario's session by name."""
     await register_search_attributes(env)
-    handles: dict[str, RecordedSession] = {}
+    recorded: dict[str, RecordedSession] = {}
     with FlagService() as flags:
         for scenario in scenarios(flags.url):
             folder = scratch / scenario.name
@@ -219,8 +219,8 @@ async def record_sessions(env: WorkflowEnvironment, scratch: Path) -> dict[str, 
             async with sqlite_database(folder) as db:
                 rig = SessionRig.create(env, db, folder)
                 rig.use_providers({"feature_flags": {"type": "http", "authentication": {}}})
-                handles[scenario.name] = await _run(rig, scenario)
-    return handles
+                recorded[scenario.name] = await _run(rig, scenario)
+    return recorded
 
 
 async def _run(rig: SessionRig, scenario: SessionScenario) -> RecordedSession:
