@@ -48,7 +48,7 @@ def install_error_handlers(
     """Register a handler per error class; `extra` adds or overrides mappings."""
     for error_type, status_code in {**STATUS_BY_ERROR, **(extra or {})}.items():
         app.add_exception_handler(error_type, _handler(status_code))
-    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(RequestValidationError, validation_handler)
     app.add_exception_handler(FieldErrors, _field_errors_handler)
 
 
@@ -62,7 +62,7 @@ def _handler(status_code: int) -> Callable[[Request, Exception], Awaitable[JSONR
     return handle
 
 
-async def _validation_handler(_request: Request, error: Exception) -> JSONResponse:
+async def validation_handler(_request: Request, error: Exception) -> JSONResponse:
     """422 with every problem; 400 when the body is not JSON at all, as ingestion answers."""
     assert isinstance(error, RequestValidationError)
     unreadable = [e for e in error.errors() if e["type"] == "json_invalid"]

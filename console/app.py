@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
 from api.app import create_app as create_api
@@ -41,4 +42,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(pages.SignInNeeded, pages.sign_in_redirect)
     app.add_exception_handler(CsrfRefused, pages.csrf_refused)
+    app.add_exception_handler(RequestValidationError, pages.invalid_request)
     return app

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -18,6 +19,7 @@ from api.dependencies import (
     ApprovalServiceDep,
     TicketServiceDep,
 )
+from api.errors import validation_handler
 from console.session import (
     CSRF_FIELD,
     check_csrf,
@@ -39,6 +41,7 @@ ADMINS = (Role.ORG_ADMIN,)
 WRITERS = (Role.ORG_ADMIN, Role.SRE_LEAD, Role.ONCALL_ENGINEER, Role.ANALYST)
 STATUS_CHANGERS = (Role.ORG_ADMIN, Role.SRE_LEAD, Role.ONCALL_ENGINEER)  # as the API's
 PAGE_SIZE = 50
+API_PREFIX = "/v1/"  # the API answers its own refusals, in JSON
 
 router = APIRouter(include_in_schema=False)
 
@@ -176,6 +179,20 @@ def sign_in_redirect(request: Request, exc: Exception) -> Response:
     response = RedirectResponse("/login", status_code=303)
     end_session(response)
     return response
+
+
+async def invalid_request(request: Request, exc: Exception) -> Response:
+    """A console form the browser would not have sent (a value over its limit, a field
+    missing): the refused page naming the fields. The API keeps its JSON answer."""
+    if request.url.path.startswith(API_PREFIX):
+        return await validation_handler(request, exc)
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(f"{_field(e['loc'])}: {e['msg']}" for e in exc.errors())
+    return render(request, "refused.html", 422, reason=f"The form was refused: {problems}")
+
+
+def _field(location: tuple[object, ...]) -> str:
+    return ".".join(str(part) for part in location[1:]) or str(location[0])
 
 
 def csrf_refused(request: Request, exc: Exception) -> Response:

@@ -221,3 +221,26 @@ async def test_only_an_admin_removes_anyone(browser: Browser, console: Platform)
 
     assert response.status == 404
     assert await UserService(console.db).authenticate("v@acme.test", USER_PASSWORD) is not None
+
+
+async def test_a_forged_over_long_value_gets_the_refused_page_and_adds_nobody(
+    browser: Browser, console: Platform
+) -> None:
+    admin = await signed_in(browser, console, await add_user(console, "f@acme.test", "ORG_ADMIN"))
+    await admin.goto("/settings/integrations")
+    csrf = await admin.locator("input[name=csrf_token]").first.input_value()
+    email = "x" * 1100 + "@acme.test"  # the form's input would not take it
+
+    response = await admin.request.post(
+        "/settings/users", form={"csrf_token": csrf, "email": email, "role": "VIEWER"}
+    )
+
+    assert response.status == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert "The form was refused: email: String should have at most 1024 characters" in (
+        await response.text()
+    )
+    listed = await UserService(console.db).list(org_id="acme")
+    assert [user.email for user in listed] == ["f@acme.test"]
+    api = await console.http.post("/v1/connections", json={}, headers=console.auth())
+    assert api.status_code == 422 and ["body", "name"] in [p["loc"] for p in api.json()["detail"]]
