@@ -98,6 +98,18 @@ def users_add(
     raise typer.Exit(add_command(org=org, role=role, email=email))
 
 
+@users_app.command("remove")
+def users_remove(
+    org: str = typer.Option(..., help="Organisation the user belongs to"),
+    email: str = typer.Option(..., help="Address the user signs in with"),
+) -> None:
+    """Remove a console user: they cannot sign in again, and their open pages send them
+    to sign in."""
+    from cli.users import remove_command
+
+    raise typer.Exit(remove_command(org=org, email=email))
+
+
 @runbook_app.command("draft")
 def runbook_draft(
     incident: str = typer.Option(..., help="Incident id"),

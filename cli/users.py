@@ -1,9 +1,11 @@
-"""`fireline users add`: a person who signs in to the console."""
+"""`fireline users add` and `remove`: the people who sign in to the console."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from rich.console import Console
 from rich.markup import escape
@@ -13,6 +15,7 @@ from core.settings import Settings
 from services.users import UserService
 from store.db import Database
 
+T = TypeVar("T")
 EXIT_OK, EXIT_REFUSED = 0, 1
 FIRST_ADMIN = "admin@fireline.local"
 FIRST_ADMIN_ORG = "default"
@@ -33,6 +36,17 @@ def add_command(*, org: str, role: str, email: str) -> int:
     return EXIT_OK
 
 
+def remove_command(*, org: str, email: str) -> int:
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        asyncio.run(_with_users(Settings(), lambda users: users.remove(org_id=org, email=email)))
+    except FirelineError as error:
+        err.print(escape(f"users remove: {error}"))
+        return EXIT_REFUSED
+    print(f"removed {email.strip().lower()} from org {org}")
+    return EXIT_OK
+
+
 def _piped_password() -> str | None:
     """What standard input holds when it is not a terminal; None for nothing."""
     if sys.stdin is None or sys.stdin.isatty():
@@ -43,13 +57,18 @@ def _piped_password() -> str | None:
 async def _add(
     settings: Settings, org: str, role: str, email: str, password: str | None
 ) -> str | None:
+    async def add(users: UserService) -> str | None:
+        _, generated = await users.add(org_id=org, email=email, role=role, password=password)
+        return generated
+
+    return await _with_users(settings, add)
+
+
+async def _with_users(settings: Settings, work: Callable[[UserService], Awaitable[T]]) -> T:
     db = Database(settings.resolved_database_url)
     try:
         await db.migrate()
-        _, generated = await UserService(db).add(
-            org_id=org, email=email, role=role, password=password
-        )
-        return generated
+        return await work(UserService(db))
     finally:
         await db.dispose()
 

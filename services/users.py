@@ -55,11 +55,12 @@ class UserService:
         async with self._db.read_session() as session:
             return await users.list_users(session, org_id)
 
-    async def remove(self, *, org_id: str, email: str, by: str) -> None:
+    async def remove(self, *, org_id: str, email: str, by: str | None = None) -> None:
         """Remove a person: they cannot sign in again, and a console page they have open
-        sends them to sign in. Nobody removes themselves (an org keeps its admin)."""
+        sends them to sign in. Nobody removes themselves (an org keeps its admin); `by`
+        None is an operator at the command line."""
         email = email.strip().lower()
-        if email == by.strip().lower():
+        if by is not None and email == by.strip().lower():
             raise InvalidInputError("email: you cannot remove yourself; ask another admin")
         async with self._db.session() as session:
             removed = await users.remove_user(session, org_id, email)

@@ -1,5 +1,6 @@
 """`fireline users add`: the password from standard input, or generated and printed;
-refusals name the field; the first admin of `make up` keeps one password."""
+refusals name the field; the first admin of `make up` keeps one password. `fireline
+users remove`: the person can no longer sign in; an unknown one is refused by name."""
 
 from __future__ import annotations
 
@@ -14,12 +15,18 @@ from services.users import UserService
 from store.db import Database
 from tests.cli.test_ingest_cli import FIRELINE
 
+PASSWORD = "long-enough-password-7"
+
 
 def users_add(data_dir: Path, *args: str, stdin: str | None) -> subprocess.CompletedProcess[str]:
+    return users(data_dir, "add", *args, stdin=stdin)
+
+
+def users(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIRELINE_")}
     env.update({"NO_COLOR": "1", "FIRELINE_DATA_DIR": str(data_dir)})
     return subprocess.run(
-        [str(FIRELINE), "users", "add", *args],
+        [str(FIRELINE), "users", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -88,3 +95,25 @@ def test_the_first_admin_keeps_one_password_across_starts(tmp_path: Path) -> Non
     assert first is not None and first == second
     assert asyncio.run(signs_in(settings.resolved_data_dir, email, first))
     assert (settings.resolved_data_dir / FIRST_ADMIN_FILE).stat().st_mode & 0o077 == 0
+
+
+async def test_a_removed_user_cannot_sign_in_and_an_unknown_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    for email in ("gone@acme.io", "stays@acme.io"):
+        added = users_add(
+            data_dir, "--org", "acme", "--role", "VIEWER", "--email", email, stdin=PASSWORD
+        )
+        assert added.returncode == 0, added.stderr
+
+    removed = users(data_dir, "remove", "--org", "acme", "--email", "Gone@acme.io")
+    again = users(data_dir, "remove", "--org", "acme", "--email", "gone@acme.io")
+    other_org = users(data_dir, "remove", "--org", "globex", "--email", "stays@acme.io")
+
+    assert removed.returncode == 0 and "removed gone@acme.io from org acme" in removed.stdout
+    assert again.returncode == 1
+    assert "gone@acme.io has no account in this org" in again.stderr
+    assert other_org.returncode == 1
+    assert not await signs_in(data_dir, "gone@acme.io", PASSWORD)
+    assert await signs_in(data_dir, "stays@acme.io", PASSWORD)
