@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
@@ -30,6 +29,7 @@ from tests.workflows.conftest import register_search_attributes
 from tests.workflows.sessions import (
     SessionHandle,
     SessionRig,
+    idle,
     state_of,
     wait_for,
     waiting_for,
@@ -125,13 +125,8 @@ async def cancel(handle: SessionHandle) -> None:
     it, the time-skipping server refuses the task (ACTIVITY_UNKNOWN) and its retries never
     end, so the recording would hang."""
     await waiting_for(handle, "change")
-    await eventually(lambda: _timer_started(handle))
+    await eventually(lambda: idle(handle))
     await handle.cancel()
-
-
-async def _timer_started(handle: SessionHandle) -> bool:
-    history = await handle.fetch_history()
-    return any(event.event_type == EventType.EVENT_TYPE_TIMER_STARTED for event in history.events)
 
 
 async def approve_every_step(handle: SessionHandle) -> None:

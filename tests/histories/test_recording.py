@@ -10,12 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer
 
 from tests.histories.session_scenarios import record_sessions
-from worker import WORKFLOWS, sandboxed_runner
+from tests.workflows.sessions import replays
 
 # The session's status each scenario's script implies. This machine has no systemd, so the
 # shipped restart-systemd-service stops at its first precheck; clear-disk-space cannot free
@@ -46,10 +44,5 @@ async def test_every_session_scenario_ends_as_its_branch_implies_and_replays(
     for name, session in sessions.items():
         expected = "CANCELED" if name == "cancelled" else "COMPLETED"
         assert (await session.handle.describe()).status == WorkflowExecutionStatus[expected], name
-    replayer = Replayer(
-        workflows=list(WORKFLOWS),
-        data_converter=pydantic_data_converter,
-        workflow_runner=sandboxed_runner(strict=True),
-    )
     for session in sessions.values():
-        await replayer.replay_workflow(await session.handle.fetch_history())
+        await replays(session.handle)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -163,6 +164,12 @@ async def replays(handle: SessionHandle) -> None:
         workflow_runner=sandboxed_runner(strict=True),
     )
     await replayer.replay_workflow(await handle.fetch_history())
+
+
+async def idle(handle: SessionHandle) -> bool:
+    """Nothing left to do but wait for the decision: the wait's timer was the last event."""
+    events = [e async for e in handle.fetch_history_events()]
+    return events[-1].event_type == EventType.EVENT_TYPE_TIMER_STARTED
 
 
 async def state_of(handle: SessionHandle) -> SessionState:

@@ -14,6 +14,7 @@ from tests.workflows.sessions import (
     REQUESTER,
     SessionHandle,
     SessionRig,
+    idle,
     replays,
     rollback_view,
     state_of,
@@ -193,7 +194,7 @@ async def test_the_update_validator_refuses_bad_decisions_and_changes_nothing(
         await handle.execute_update(RunbookSession.decide, decision("s1"))
         before = await waiting_for(handle, "s2")
         # The approval notice is sent after `pending` shows: wait until the session idles.
-        await eventually(lambda: _idle(handle))
+        await eventually(lambda: idle(handle))
         seen = len([e async for e in handle.fetch_history_events()])
 
         wrong_role = await refused(handle, decision("s2", True, "eve", "VIEWER", "ANALYST"))
@@ -222,12 +223,6 @@ async def test_the_update_validator_refuses_bad_decisions_and_changes_nothing(
         assert attributes.get(SA_PENDING_STEP) == "s2"
         assert ts_rig.lines() == ["s1"]
         await handle.terminate("test over")
-
-
-async def _idle(handle: SessionHandle) -> bool:
-    """Nothing left to do but wait for the decision: the wait's timer was the last event."""
-    events = [e async for e in handle.fetch_history_events()]
-    return events[-1].event_type == EventType.EVENT_TYPE_TIMER_STARTED
 
 
 async def test_a_refused_signal_is_recorded_and_a_valid_one_applies(ts_rig: SessionRig) -> None:
