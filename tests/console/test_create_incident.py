@@ -88,3 +88,21 @@ async def test_a_field_error_is_shown_at_its_field_and_nothing_is_created(
     await expect(dialog).to_be_visible()
     listed = await console.http.get("/v1/incidents", headers=console.auth("acme"))
     assert [i for i in listed.json()["items"] if i["title"] == "Too many users"] == []
+
+
+async def test_the_creators_list_shows_the_new_row_without_the_live_stream(
+    browser: Browser, console: Platform
+) -> None:
+    """The live stream only reports changes after it connects: an incident created before
+    it did (a quick create right after the page loads) must still appear for its creator."""
+    page = await signed_in(browser, console, await add_user(console, "s@acme.test", "SRE_LEAD"))
+    await page.route("**/events", lambda route: route.abort())  # no live stream at all
+    await page.reload()
+
+    await page.get_by_role("button", name="Create incident").click()
+    dialog = page.get_by_role("dialog", name="Create incident")
+    await dialog.get_by_label("Title").fill("Created before the stream connected")
+    await dialog.get_by_role("button", name="Create").click()
+
+    await expect(dialog).to_be_hidden()
+    await expect(page.locator("tr", has_text="Created before the stream connected")).to_be_visible()
